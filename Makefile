@@ -1,0 +1,39 @@
+# Everything sets itself up from nothing: the first target run creates .venv and installs into it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= outputs/demo
+
+.PHONY: install demo test lint format bench results clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# Pinned for now: the development machines install these two from a local cache.
+	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/wildmatte predict wildmatte/assets/example.jpg --mask wildmatte/assets/example_mask.png \
+		-o $(DEMO_OUT)/alpha.png --cutout $(DEMO_OUT)/cutout.png --composite $(DEMO_OUT)/composite.png
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check wildmatte tests benchmarks
+	$(BIN)/ruff format --check wildmatte tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format wildmatte tests benchmarks
+	$(BIN)/ruff check --fix wildmatte tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) outputs

@@ -1,0 +1,8 @@
+"""`wildmatte predict` (placeholder until implemented)."""
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="not implemented yet")
+    p.set_defaults(func=lambda args: print("not implemented yet") or 1)

@@ -1,0 +1,70 @@
+"""Weights on disk: `<name>.safetensors` (tensors by name) beside `<name>.json` (the config)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from wildmatte.errors import InputError
+from wildmatte.model.config import PRNConfig
+from wildmatte.model.prn import PRN
+
+
+def weight_paths(path: str | os.PathLike) -> tuple[Path, Path]:
+    """(`.safetensors`, `.json`) for a path given with either suffix or none."""
+    p = Path(path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_model(model: PRN, path: str | os.PathLike, meta: dict | None = None) -> Path:
+    """Write the model's weights and config; returns the .safetensors path."""
+    st_path, json_path = weight_paths(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_write(st_path, lambda tmp: save_file(state, tmp))
+    doc = {"architecture": "prn", "config": model.config.to_dict(), "meta": meta or {}}
+    _atomic_write(json_path, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2) + "\n"))
+    return st_path
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> PRN:
+    """Build a PRN from `<name>.json` and load `<name>.safetensors` by name (strict)."""
+    p = Path(path)
+    if p.suffix not in ("", ".safetensors", ".json"):
+        raise InputError(p, "weights must be .safetensors with a .json config beside them")
+    st_path, json_path = weight_paths(p)
+    for f in (st_path, json_path):
+        if not f.is_file():
+            raise InputError(f, "weights file not found")
+    try:
+        doc = json.loads(json_path.read_text())
+        config = PRNConfig.from_dict(doc["config"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(json_path, f"not a valid wildmatte config ({err})") from None
+    model = PRN(config)
+    try:
+        state = load_file(str(st_path), device="cpu")
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(st_path, f"cannot load weights ({first})") from None
+    return model.to(device).eval()
