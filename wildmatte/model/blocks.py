@@ -28,7 +28,9 @@ class BasicBlock(nn.Module):
         if stride != 1 or cin != cout:
             # ResNet-D style: average-pool before the projection keeps all pixels' information.
             pool = nn.AvgPool2d(stride, stride) if stride > 1 else nn.Identity()
-            self.down = nn.Sequential(pool, nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            self.down = nn.Sequential(
+                pool, nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)), inplace=True)
@@ -55,7 +57,9 @@ class ASPP(nn.Module):
             for r in rates
         )
         # No BatchNorm after global pooling: batch-1 inference must match training statistics.
-        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(cin, cout, 1), nn.ReLU(True))
+        self.image_pool = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(cin, cout, 1), nn.ReLU(True)
+        )
         self.project = nn.Sequential(
             nn.Conv2d(cout * (len(rates) + 1), cout, 1, bias=False),
             nn.BatchNorm2d(cout),

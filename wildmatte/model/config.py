@@ -73,7 +73,11 @@ def get_config(name_or_dict: str | dict | PRNConfig) -> PRNConfig:
     if isinstance(name_or_dict, PRNConfig):
         return name_or_dict
     if isinstance(name_or_dict, dict):
-        return PRNConfig.from_dict(name_or_dict)
+        # A partial dict starts from the named config: {"name": "prn-light", "seg_head": true}.
+        start = (
+            CONFIGS[name_or_dict["name"]].to_dict() if name_or_dict.get("name") in CONFIGS else {}
+        )
+        return PRNConfig.from_dict({**start, **name_or_dict})
     if name_or_dict not in CONFIGS:
         raise KeyError(f"unknown model config {name_or_dict!r}; known: {', '.join(CONFIGS)}")
     return CONFIGS[name_or_dict]

@@ -1,8 +1,44 @@
-"""`wildmatte train` (placeholder until implemented)."""
+"""`wildmatte train --config NAME|PATH [--resume] [--out DIR] [--set key=value ...]`."""
+
+from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from wildmatte.training.config import available_configs, load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="not implemented yet")
-    p.set_defaults(func=lambda args: print("not implemented yet") or 1)
+    p = sub.add_parser(
+        "train",
+        help="train a PRN model from a YAML config",
+        description="Train a model. Several GPUs or machines: torchrun --nproc_per_node N -m wildmatte train ...",
+    )
+    p.add_argument(
+        "--config",
+        required=True,
+        help=f"a config name ({', '.join(available_configs())}) or a YAML path",
+    )
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<config name>)")
+    p.add_argument(
+        "--resume", action="store_true", help="continue from the run folder's last checkpoint"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set train.steps=20 (repeatable)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wildmatte.training.trainer import train
+
+    cfg = load_config(args.config, args.overrides)
+    out = args.out or Path("runs") / str(cfg.get("name", Path(args.config).stem))
+    final = train(cfg, out, resume=args.resume)
+    print(f"weights written to {final}")
+    return 0

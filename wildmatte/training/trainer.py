@@ -1,0 +1,348 @@
+"""The one trainer, for stage 1 (composited data) and stage 2 (plus self-training on weak labels).
+
+Single process: `wildmatte train --config NAME`. Several GPUs or machines: `torchrun
+--nproc_per_node N -m wildmatte train --config NAME` (DistributedDataParallel, SyncBatchNorm on GPU).
+Every sample is a pure function of (seed, index) and every index of the step, so a resumed run
+sees exactly the batches the killed run would have seen.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch import distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Sampler
+from tqdm import tqdm
+
+from wildmatte.model import PRN, get_config, save_model
+from wildmatte.training.checkpoint import (
+    load_checkpoint,
+    optimizer_state,
+    restore_optimizer,
+    save_checkpoint,
+)
+from wildmatte.training.config import deep_merge
+from wildmatte.training.logs import CsvLog, plot_curves
+from wildmatte.training.losses import band_weights, matting_loss
+from wildmatte.training.validate import validate
+
+CHECKPOINT = "checkpoint.safetensors"
+
+TRAIN_DEFAULTS = {
+    "steps": 1000,
+    "batch_size": 8,
+    "lr": 1e-3,
+    "betas": [0.5, 0.999],
+    "weight_decay": 0.0,
+    "warmup_steps": 100,
+    "min_lr_ratio": 0.01,
+    "clip_grad": 1.0,
+    "amp": True,
+    "seed": 0,
+    "workers": 1,
+    "band_warmup": 500,
+    "band_radius_os4": [1, 30],
+    "band_radius_os1": [1, 15],
+    "head_weights": [1.0, 1.0, 2.0],
+    "loss": {"l1": 1.0, "comp": 1.0, "lap": 1.0},
+    "ckpt_every": 200,
+    "val_every": 500,
+    "log_every": 10,
+    "device": "auto",
+}
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_pref: str) -> Dist:
+    use_cuda = torch.cuda.is_available() and device_pref in ("auto", "cuda")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        device = torch.device(device_pref if device_pref not in ("auto",) else "cpu")
+        return Dist(0, 1, torch.device("cuda") if use_cuda else device)
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if use_cuda:
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    else:
+        # Processes on one CPU share its cores.
+        torch.set_num_threads(
+            max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world)))
+        )
+        device = torch.device("cpu")
+    return Dist(dist.get_rank(), dist.get_world_size(), device)
+
+
+class StepBatchSampler(Sampler):
+    """Batches for steps [start, stop): step s, rank r takes indices (s·world + r)·B + j."""
+
+    def __init__(self, length: int, batch_size: int, rank: int, world: int, start: int, stop: int):
+        self.length, self.batch_size = length, batch_size
+        self.rank, self.world, self.start, self.stop = rank, world, start, stop
+
+    def __iter__(self):
+        for step in range(self.start, self.stop):
+            base = (step * self.world + self.rank) * self.batch_size
+            yield [(base + j) % self.length for j in range(self.batch_size)]
+
+    def __len__(self) -> int:
+        return max(0, self.stop - self.start)
+
+
+def lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
+    """Linear warm-up, then cosine decay to min_ratio."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def band_radii(seed: int, step: int, tc: dict) -> tuple[int, int]:
+    """Random band widths drawn from (seed, step) alone, so resuming needs no RNG state."""
+    rng = np.random.default_rng([seed, step, 7])
+    lo4, hi4 = tc["band_radius_os4"]
+    lo1, hi1 = tc["band_radius_os1"]
+    return int(rng.integers(lo4, hi4 + 1)), int(rng.integers(lo1, hi1 + 1))
+
+
+def build_model(cfg: dict) -> PRN:
+    model = PRN(get_config(cfg.get("model", "prn-light")))
+    init = (cfg.get("selftrain") or {}).get("init") or cfg.get("init")
+    if init:
+        from wildmatte.data.weak import expand_placeholders
+        from wildmatte.model import load_model
+
+        state = load_model(expand_placeholders(str(init))).state_dict()
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        # Only a new segmentation head may be missing from stage-1 weights.
+        if unexpected or any(not k.startswith("head_seg.") for k in missing):
+            raise RuntimeError(f"init weights do not match the model: {missing} {unexpected}")
+    return model
+
+
+def _loader(dataset, batch_size: int, d: Dist, start: int, stop: int, workers: int) -> DataLoader:
+    sampler = StepBatchSampler(len(dataset), batch_size, d.rank, d.world, start, stop)
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=workers,
+        pin_memory=d.device.type == "cuda",
+        persistent_workers=False,
+        prefetch_factor=4 if workers > 0 else None,
+    )
+
+
+def average_gradients(model: torch.nn.Module, world: int) -> None:
+    for p in model.parameters():
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= world
+
+
+def _to(batch: dict, device: torch.device) -> dict:
+    return {
+        k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()
+    }
+
+
+def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
+    """Train as `cfg` says; returns the path of the final weights (`out_dir/model.safetensors`)."""
+    from wildmatte.data.dataset import build_train_dataset, build_val_set
+
+    out = Path(out_dir)
+    tc = deep_merge(TRAIN_DEFAULTS, cfg.get("train", {}))
+    d = setup_distributed(tc["device"])
+    torch.manual_seed(tc["seed"] + d.rank)
+    if d.main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+    model = build_model(cfg).to(d.device)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"]
+    )
+    total = int(tc["steps"])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, tc["warmup_steps"], total, tc["min_lr_ratio"])
+    )
+    st = cfg.get("selftrain")
+    teacher = None
+    if st and st.get("mode", "self-training") == "self-training":
+        from wildmatte.training.selftrain import EMATeacher
+
+        teacher = EMATeacher(model, st.get("ema", 0.999))
+
+    start, best_sad = 0, math.inf
+    ckpt_path = out / CHECKPOINT
+    if resume and ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path)
+        model.load_state_dict(state["model"])
+        restore_optimizer(optimizer, state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if teacher is not None:
+            teacher.load_state_dict(state["teacher"])
+        torch.set_rng_state(state["rng"])
+        start = int(state["step"])
+        best_sad = float(state.get("best_sad", math.inf))
+        if d.main:
+            print(f"resuming from {ckpt_path} at step {start}")
+
+    if d.world > 1 and d.device.type == "cuda":
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    net: torch.nn.Module = model
+    # Stage 2 runs the student twice per step, which DDP's reducer does not allow: there the
+    # gradients are averaged by hand after backward instead.
+    manual_allreduce = d.world > 1 and bool(st)
+    if d.world > 1 and not manual_allreduce:
+        device_ids = [d.device.index] if d.device.type == "cuda" else None
+        net = DistributedDataParallel(model, device_ids=device_ids)
+
+    train_set = build_train_dataset(cfg["data"], seed=tc["seed"])
+    # batch_size is global: the paper's 40 is split over the processes.
+    per_rank = max(1, tc["batch_size"] // d.world)
+    batches = iter(_loader(train_set, per_rank, d, start, total, tc["workers"]))
+    weak_batches = None
+    if st:
+        from wildmatte.data.weak import build_weak_dataset
+        from wildmatte.training.selftrain import stage2_loss
+
+        weak_set = build_weak_dataset(st, seed=tc["seed"])
+        weak_bs = max(1, st.get("batch_size", tc["batch_size"]) // d.world)
+        weak_batches = iter(_loader(weak_set, weak_bs, d, start, total, tc["workers"]))
+
+    val_sets = {}
+    if d.main and tc["val_every"]:
+        variants = cfg["data"].get("val", {}).get("guidance", "paper")
+        for variant in [variants] if isinstance(variants, str) else variants:
+            val_sets[variant] = build_val_set(
+                deep_merge(cfg["data"], {"val": {"guidance": variant}})
+            )
+
+    log = CsvLog(out / "metrics.csv", keep_until=start) if d.main else None
+    val_log = CsvLog(out / "val.csv", keep_until=start) if d.main else None
+    amp = tc["amp"] and d.device.type == "cuda"
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if amp else nullcontext()
+
+    stop_requested = False
+
+    def request_stop(signum, frame):  # SIGTERM: finish the step, checkpoint, exit
+        nonlocal stop_requested
+        stop_requested = True
+
+    previous_handler = signal.signal(signal.SIGTERM, request_stop) if d.main else None
+
+    def checkpoint(step: int) -> None:
+        if not d.main:
+            return
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer_state(optimizer),
+            "scheduler": scheduler.state_dict(),
+            "rng": torch.get_rng_state(),
+            "step": step,
+            "best_sad": best_sad,
+        }
+        if teacher is not None:
+            state["teacher"] = teacher.state_dict()
+        save_checkpoint(ckpt_path, state)
+
+    bar = tqdm(total=total, initial=start, disable=not d.main, dynamic_ncols=True, desc="train")
+    model.train()
+    step = start
+    t_last = time.perf_counter()
+    try:
+        while step < total and not stop_requested:
+            batch = _to(next(batches), d.device)
+            with autocast:
+                out_heads = net(batch["image"], batch["guidance"])
+            out_heads = {k: v.float() for k, v in out_heads.items()}
+            bands = None
+            if step >= tc["band_warmup"]:
+                bands = band_weights(out_heads, *band_radii(tc["seed"], step, tc))
+            loss, logs = matting_loss(
+                out_heads, batch, tuple(tc["head_weights"]), tc["loss"], bands
+            )
+            if weak_batches is not None:
+                weak = _to(next(weak_batches), d.device)
+                with autocast:
+                    loss_nat, nat_logs = stage2_loss(net, teacher, weak, st)
+                loss = loss + st.get("weight", 1.0) * loss_nat.float()
+                logs.update(nat_logs)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if manual_allreduce:
+                average_gradients(model, d.world)
+            if tc["clip_grad"]:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), tc["clip_grad"])
+            optimizer.step()
+            scheduler.step()
+            if teacher is not None:
+                teacher.update(model)
+            step += 1
+
+            if d.main:
+                now = time.perf_counter()
+                sec = now - t_last
+                t_last = now
+                logs.update(
+                    loss=float(loss.detach()), lr=scheduler.get_last_lr()[0], sec_per_step=sec
+                )
+                bar.update(1)
+                bar.set_postfix(loss=f"{logs['loss']:.4f}", s_per_step=f"{sec:.2f}")
+                if step % tc["log_every"] == 0 or step == total:
+                    log.write(step, logs)
+            if step % tc["ckpt_every"] == 0:
+                checkpoint(step)
+            if d.main and val_sets and (step % tc["val_every"] == 0 or step == total):
+                row = {}
+                for variant, samples in val_sets.items():
+                    scores = validate(model, samples, d.device)
+                    row.update({f"{variant}/{k}": v for k, v in scores.items()})
+                model.train()
+                val_log.write(step, row)
+                first = next(iter(val_sets))
+                tqdm.write(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
+                if row[f"{first}/SAD"] < best_sad:
+                    best_sad = row[f"{first}/SAD"]
+                    save_model(
+                        model,
+                        out / "best",
+                        meta={"step": step, "val": row, "config": cfg.get("name")},
+                    )
+                plot_curves(out / "metrics.csv", out / "val.csv", out / "loss.png")
+    except KeyboardInterrupt:
+        if d.main:
+            tqdm.write(f"interrupted at step {step}: writing a checkpoint")
+    finally:
+        bar.close()
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    checkpoint(step)
+    final = out / "model.safetensors"
+    if d.main:
+        save_model(model, out / "model", meta={"step": step, "config": cfg.get("name")})
+        plot_curves(out / "metrics.csv", out / "val.csv", out / "loss.png")
+    if d.world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return final
