@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from wildmatte.errors import InputError
-from wildmatte.model import PRN, fuse_progressive, get_config, load_model, save_model, uncertain_band
+from wildmatte.model import (
+    PRN,
+    fuse_progressive,
+    get_config,
+    load_model,
+    save_model,
+    uncertain_band,
+)
 
 
 def test_prn_outputs_three_heads_and_fused_alpha_in_unit_range():

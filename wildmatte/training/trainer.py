@@ -159,6 +159,18 @@ def average_gradients(model: torch.nn.Module, world: int) -> None:
             p.grad /= world
 
 
+def check_replicas_agree(model: torch.nn.Module, d: Dist) -> None:
+    """All processes must end with the same weights; a cheap checksum catches a broken sync."""
+    total = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1)
+    gathered = [torch.zeros_like(total) for _ in range(d.world)]
+    dist.all_gather(gathered, total.to(d.device))
+    if d.main:
+        spread = float(max(gathered) - min(gathered))
+        if spread > 1e-6 * max(1.0, abs(float(total))):
+            raise RuntimeError(f"replicas disagree after training (checksum spread {spread})")
+        print(f"replicas agree (checksum {float(total):.6f})")
+
+
 def _to(batch: dict, device: torch.device) -> dict:
     return {
         k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()
@@ -174,6 +186,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     d = setup_distributed(tc["device"])
     torch.manual_seed(tc["seed"] + d.rank)
     if d.main:
+        print(f"processes: {d.world} ({dist.get_backend() if d.world > 1 else d.device})")
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
 
@@ -343,6 +356,6 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
         save_model(model, out / "model", meta={"step": step, "config": cfg.get("name")})
         plot_curves(out / "metrics.csv", out / "val.csv", out / "loss.png")
     if d.world > 1:
-        dist.barrier()
+        check_replicas_agree(model, d)
         dist.destroy_process_group()
     return final

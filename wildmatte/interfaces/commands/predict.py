@@ -1,8 +1,141 @@
-"""`wildmatte predict` (placeholder until implemented)."""
+"""`wildmatte predict`: one image and mask, or folders of them matched by file stem."""
+
+from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from wildmatte.data.imageio import IMAGE_SUFFIXES
+from wildmatte.errors import InputError, WildmatteError
+from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES, get_engine
+from wildmatte.inference.pipeline import Options, Outputs, matte_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("predict", help="not implemented yet")
-    p.set_defaults(func=lambda args: print("not implemented yet") or 1)
+    p = sub.add_parser(
+        "predict",
+        help="alpha matte (and cutout, composite) of the masked object",
+        description="Predict the alpha matte of the object a mask points at. One image: "
+        "IMAGE --mask MASK -o OUT.png. Folders: --images DIR --masks DIR --out DIR "
+        "(matched by file stem; outputs OUT/<stem>.png).",
+    )
+    p.add_argument("image", nargs="?", type=Path, help="the photo")
+    p.add_argument("--mask", type=Path, help="guidance mask for IMAGE (grey/binary image)")
+    p.add_argument("-o", "--output", type=Path, help="alpha PNG for IMAGE")
+    p.add_argument("--images", type=Path, help="folder of photos")
+    p.add_argument("--masks", type=Path, help="folder of masks named like the photos")
+    p.add_argument("--out", type=Path, help="output folder for --images")
+    p.add_argument("--engine", choices=ENGINES, help="default: prn with bundled weights")
+    p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
+    p.add_argument(
+        "--cutout",
+        nargs="?",
+        const=True,
+        help="also write an RGBA cutout (a path for one image; flag for folders: OUT/cutout/)",
+    )
+    p.add_argument(
+        "--composite",
+        nargs="?",
+        const=True,
+        help="also write a composite over --background (path, or flag: OUT/composite/)",
+    )
+    p.add_argument("--background", default="white", help="colour or image (default: white)")
+    p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
+    p.add_argument("--resize-mask", action="store_true", help="resize masks of another size")
+    p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="alpha PNG depth")
+    p.set_defaults(func=run)
+
+
+def _extra(value, default: Path) -> Path | None:
+    if value is None:
+        return None
+    return default if value is True else Path(value)
+
+
+def _pairs(args) -> list[tuple[Path, Path, Outputs]]:
+    """(image, mask, outputs) for every photo in --images; a missing mask raises per file later."""
+    if not args.images.is_dir():
+        raise InputError(args.images, "not a folder")
+    if not args.masks or not args.masks.is_dir():
+        raise InputError(args.masks or "--masks", "give the masks folder with --masks DIR")
+    masks = {p.stem: p for p in sorted(args.masks.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    images = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise InputError(args.images, "no image files found")
+    out = args.out
+    return [
+        (
+            img,
+            masks.get(img.stem, args.masks / f"{img.stem}.png"),
+            Outputs(
+                out / f"{img.stem}.png",
+                out / "cutout" / f"{img.stem}.png" if args.cutout else None,
+                out / "composite" / f"{img.stem}.png" if args.composite else None,
+                args.background,
+                args.bits,
+            ),
+        )
+        for img in images
+    ]
+
+
+def _single(args) -> list[tuple[Path, Path, Outputs]]:
+    if args.mask is None or args.output is None:
+        raise InputError(args.image, "give --mask MASK and -o OUT.png")
+    o = args.output
+    outputs = Outputs(
+        o,
+        _extra(args.cutout, o.with_name(o.stem + "_cutout.png")),
+        _extra(args.composite, o.with_name(o.stem + "_composite.png")),
+        args.background,
+        args.bits,
+    )
+    return [(args.image, args.mask, outputs)]
+
+
+def _engine(args):
+    name = args.engine
+    if name is None:
+        name = "prn" if args.weights or DEFAULT_WEIGHTS.is_file() else "classic"
+        if name == "classic":
+            print("no trained weights bundled: using the classic engine", file=sys.stderr)
+    return get_engine(name, args.weights, args.device)
+
+
+def run(args) -> int:
+    if (args.image is None) == (args.images is None):
+        raise InputError("wildmatte predict", "give either IMAGE --mask M -o OUT or --images DIR")
+    if args.images is not None and args.out is None:
+        raise InputError(args.images, "give the output folder with --out DIR")
+    jobs = _single(args) if args.image is not None else _pairs(args)
+    engine = _engine(args)
+    failed: list[str] = []
+    written = 0
+    bar = tqdm(jobs, desc=f"matting ({engine.name})", unit="image", disable=len(jobs) == 1)
+    for image, mask, outputs in bar:
+        try:
+            paths = matte_file(
+                engine, image, mask, outputs, Options(args.threshold, args.resize_mask)
+            )
+        except WildmatteError as err:
+            failed.append(str(err))
+            tqdm.write(f"wildmatte: error: {err}", file=sys.stderr)
+            continue
+        except Exception as err:  # a bad file must not stop the batch
+            msg = f"{image}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            failed.append(msg)
+            tqdm.write(f"wildmatte: error: {msg}", file=sys.stderr)
+            continue
+        written += 1
+        if len(jobs) == 1:
+            for p in paths:
+                print(f"wrote {p}")
+    if len(jobs) > 1:
+        print(f"{written} of {len(jobs)} images matted with {engine.name}; {len(failed)} failed")
+        if written:
+            print(f"outputs in {args.out}")
+    return 1 if failed else 0

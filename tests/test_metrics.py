@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from wildmatte.evaluation.metrics import conn, evaluate, grad, mse, sad, sad_bg, sad_fg
+
+
+def _random_alpha(seed: int = 0, size: int = 32) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    alpha = np.zeros((size, size))
+    alpha[8:24, 8:24] = 1.0
+    alpha[6:26, 6:8] = rng.uniform(0, 1, (20, 2))
+    return alpha
+
+
+def test_perfect_prediction_scores_zero_everywhere():
+    gt = _random_alpha()
+    other = np.zeros_like(gt)
+    other[0:10, 0:10] = 1
+    scores = evaluate(gt.copy(), gt, occluded=[other])
+    assert set(scores) == {"SAD", "MSE", "Grad", "Conn", "SAD_FG", "SAD_BG", "SAD_OCC"}
+    assert all(v == 0 for v in scores.values()), scores
+
+
+def test_sad_and_mse_by_hand():
+    gt = np.zeros((4, 4))
+    pred = np.zeros((4, 4))
+    pred[0, 0] = 0.5
+    pred[1, 1] = 1.0
+    assert sad(pred, gt) == pytest.approx(1.5 / 1000)
+    assert mse(pred, gt) == pytest.approx((0.25 + 1.0) / 16)
+    region = np.zeros((4, 4), bool)
+    region[0, 0] = True
+    assert sad(pred, gt, region) == pytest.approx(0.5 / 1000)
+    assert mse(pred, gt, region) == pytest.approx(0.25)
+    assert mse(pred, gt, np.zeros((4, 4), bool)) == 0.0
+
+
+def test_sad_splits_into_fg_and_bg():
+    gt = np.zeros((4, 4))
+    gt[:2] = 1.0
+    pred = np.full((4, 4), 0.25)
+    assert sad_fg(pred, gt) == pytest.approx(8 * 0.75 / 1000)
+    assert sad_bg(pred, gt) == pytest.approx(8 * 0.25 / 1000)
+    assert sad_fg(pred, gt) + sad_bg(pred, gt) == pytest.approx(sad(pred, gt))
+
+
+def test_occluded_sad_counts_only_the_other_objects_area():
+    gt = np.zeros((4, 4))
+    gt[0, :] = 1
+    occluder = np.zeros((4, 4))
+    occluder[3, :] = 1
+    pred = gt.copy()
+    pred[3, :2] = 1.0  # picked up half of the occluded object
+    pred[2, 0] = 0.5  # background error, not occluded
+    scores = evaluate(pred, gt, occluded=[occluder])
+    assert scores["SAD_OCC"] == pytest.approx(2 / 1000)
+    assert scores["SAD_BG"] == pytest.approx(2.5 / 1000)
+
+
+def test_grad_is_zero_for_a_constant_offset_and_positive_for_a_blur():
+    gt = _random_alpha(1)
+    assert grad(np.clip(gt, 0, 1) * 0 + gt, gt) == 0
+    # A constant offset leaves the gradients unchanged.
+    assert grad(gt + 0.1, gt) == pytest.approx(0, abs=1e-12)
+    blurred = np.full_like(gt, gt.mean())
+    assert grad(blurred, gt) > 0
+
+
+def test_conn_by_hand_for_a_missing_blob():
+    # GT: a single solid square; the prediction misses one pixel of it entirely.
+    gt = np.zeros((5, 5))
+    gt[1:4, 1:4] = 1.0
+    pred = gt.copy()
+    pred[2, 2] = 0.0
+    # At the missing pixel the prediction is never >= any threshold t >= 0.1, so l = 0:
+    # phi(pred) = 1 - 0 (d = 0 < 0.15) = 1; phi(gt) = 1 - 1 = 0 (d = 1). Other pixels agree.
+    assert conn(pred, gt) == pytest.approx(1 / 1000)
+
+
+def test_shape_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="differ in shape"):
+        sad(np.zeros((2, 2)), np.zeros((3, 3)))

@@ -1,0 +1,174 @@
+"""Training: a short run's loss drops, DDP on 2 CPU processes, kill-and-resume continues exactly."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import yaml
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+from wildmatte.training.config import load_config
+from wildmatte.training.trainer import lr_factor, train
+
+
+def tiny_config(data: dict, **train_overrides) -> dict:
+    train_cfg = {
+        "steps": 20,
+        "batch_size": 4,
+        "lr": 2e-3,
+        "warmup_steps": 2,
+        "band_warmup": 10,
+        "workers": 0,
+        "ckpt_every": 5,
+        "val_every": 10,
+        "log_every": 1,
+        "device": "cpu",
+    }
+    train_cfg.update(train_overrides)
+    return {
+        "name": "tiny",
+        "model": "prn-tiny",
+        "data": {
+            "fg": [{"type": "rgba", "root": str(data["fg"]), "val_fraction": 0.34}],
+            "bg": {"root": str(data["bg"]), "val_fraction": 0.25},
+            "crop_size": 64,
+            "mode": "instance-wise",
+            "procedural_ratio": 0.0,
+            "length": 8,  # a few samples seen again and again: the loss must fall
+            "val": {"n": 3, "size": 64, "seed": 1, "guidance": "paper"},
+        },
+        "train": train_cfg,
+    }
+
+
+def read_rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_lr_schedule_warms_up_then_decays():
+    assert lr_factor(0, 10, 100, 0.0) == 0.1
+    assert lr_factor(9, 10, 100, 0.0) == 1.0
+    assert 0.49 < lr_factor(55, 10, 100, 0.0) < 0.51
+    assert lr_factor(100, 10, 100, 0.05) == 0.05
+
+
+def test_named_configs_load_and_inherit():
+    cfg = load_config("open-default")
+    assert cfg["model"] == "prn-light" and cfg["data"]["mode"] == "instance-wise"
+    assert load_config("mgmatting")["data"]["cutmask"] is True
+    assert load_config("mgmatting-star")["data"]["mode"] == "merge"
+    paper = load_config("paper")
+    assert paper["model"] == "prn" and paper["train"]["batch_size"] == 40
+    assert paper["train"]["steps"] == 100000 and paper["data"]["crop_size"] == 512
+    assert load_config("paper", ["train.steps=20"])["train"]["steps"] == 20
+
+
+def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
+    out = tmp_path / "run"
+    final = train(tiny_config(tiny_data), out)
+    rows = read_rows(out / "metrics.csv")
+    losses = [float(r["loss"]) for r in rows]
+    assert len(losses) == 20
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+    assert (
+        final.is_file() and (out / "model.json").is_file() and (out / "best.safetensors").is_file()
+    )
+    val = read_rows(out / "val.csv")
+    assert [int(r["step"]) for r in val] == [10, 20]
+    assert all(np.isfinite(float(r["paper/SAD"])) for r in val)
+    assert (out / "loss.png").stat().st_size > 1000
+
+
+def _cli(args, env=None):
+    return [sys.executable, "-m", "wildmatte", "train", *args]
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    return env
+
+
+def _checkpoint_step(path) -> int:
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads(f.metadata()["wildmatte_checkpoint"])["step"]
+
+
+def test_killed_run_resumes_exactly(tiny_data, tmp_path):
+    cfg_path = tmp_path / "cfg.yaml"
+    steps = 60
+    cfg = tiny_config(tiny_data, steps=steps, ckpt_every=5, val_every=0)
+    cfg_path.write_text(yaml.safe_dump(cfg))
+
+    full = tmp_path / "full"
+    subprocess.run(
+        _cli(["--config", str(cfg_path), "--out", str(full)]),
+        env=_env(),
+        check=True,
+        capture_output=True,
+    )
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        _cli(["--config", str(cfg_path), "--out", str(killed)]),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ckpt = killed / "checkpoint.safetensors"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (ckpt.is_file() and _checkpoint_step(ckpt) >= 10):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    step_at_kill = _checkpoint_step(ckpt)
+    assert 10 <= step_at_kill < steps, "the run was not killed mid-way"
+    assert not (killed / "model.safetensors").exists()
+
+    done = subprocess.run(
+        _cli(["--config", str(cfg_path), "--out", str(killed), "--resume"]),
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"resuming from {ckpt} at step {step_at_kill}" in done.stdout
+    a, b = load_file(str(full / "model.safetensors")), load_file(str(killed / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.allclose(a[key].numpy(), b[key].numpy(), atol=1e-6), key
+    steps_logged = [int(r["step"]) for r in read_rows(killed / "metrics.csv")]
+    assert steps_logged == list(range(1, steps + 1))  # no step twice, none missing
+
+
+def test_ddp_on_two_cpu_processes(tiny_data, tmp_path):
+    cfg_path = tmp_path / "cfg.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_data, steps=4, val_every=0, batch_size=4)))
+    out = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "wildmatte",
+        "train",
+        "--config",
+        str(cfg_path),
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "processes: 2 (gloo)" in done.stdout
+    assert "replicas agree" in done.stdout
+    assert (out / "model.safetensors").is_file()
+    assert len(read_rows(out / "metrics.csv")) == 4

@@ -1,0 +1,158 @@
+"""Matting engines behind one interface: `engine(image, guidance) -> alpha`.
+
+image: H×W×3 float32 RGB in [0, 1]; guidance: H×W float32 binary mask {0, 1};
+alpha: H×W float32 in [0, 1]. Engines never read files; see wildmatte.inference.io for that.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from wildmatte.errors import InputError
+from wildmatte.model import PRN, get_config, load_model
+
+ENGINES = ("prn", "classic", "guidance")
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "default.safetensors"
+
+
+class Engine(Protocol):
+    name: str
+
+    def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray: ...
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """The requested device, else CUDA when present, else CPU."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int = 32) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad N×C×H×W on the bottom/right to multiples of `multiple` (reflect where it can)."""
+    h, w = x.shape[2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return x, (h, w)
+    # Reflection needs the pad to be smaller than the side; tiny images fall back to replicate.
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode), (h, w)
+
+
+class PRNEngine:
+    """The learned model; the fused alpha of the progressive refinement heads."""
+
+    name = "prn"
+
+    def __init__(self, model: PRN, device: torch.device, dtype: torch.dtype = torch.float32):
+        self.model = model.to(device).eval()
+        self.device = device
+        self.dtype = dtype
+
+    @torch.inference_mode()
+    def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
+        img = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None]
+        gd = torch.from_numpy(np.ascontiguousarray(guidance))[None, None]
+        x, (h, w) = pad_to_multiple(torch.cat([img, gd], dim=1).float().to(self.device))
+        with torch.autocast(self.device.type, self.dtype, enabled=self.dtype != torch.float32):
+            alpha = self.model(x[:, :3], x[:, 3:])["alpha"]
+        return alpha[0, 0, :h, :w].float().clamp(0, 1).cpu().numpy()
+
+
+def trimap_from_mask(mask: np.ndarray, erode: int | None = None) -> np.ndarray:
+    """Trimap (0 / 0.5 / 1): the eroded mask is sure foreground, the rest of the mask unknown.
+
+    The default erosion is 5% of the mask's bounding-box short side, at least 15 px: more than
+    the 12 px margin of the paper's guidance (dilated 25×25), so the sure foreground stays inside
+    the object. An all-ones mask has no known background.
+    """
+    mask = (mask > 0.5).astype(np.uint8)
+    if erode is None:
+        ys, xs = np.nonzero(mask)
+        short = min(np.ptp(ys), np.ptp(xs)) + 1 if len(ys) else 0
+        erode = max(15, int(0.05 * short))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1))
+    sure = cv2.erode(mask, kernel, borderType=cv2.BORDER_REPLICATE)
+    trimap = np.where(mask > 0, 0.5, 0.0).astype(np.float64)
+    trimap[sure > 0] = 1.0
+    return trimap
+
+
+class ClassicEngine:
+    """Closed-form matting (Levin et al., via pymatting) on a trimap made from the mask.
+
+    The peer baseline: no weights, no training. When erosion leaves no sure foreground, the
+    largest-distance pixels of the mask are used instead; a mask with no background outside it
+    is returned as is, since there is nothing to separate it from.
+    """
+
+    name = "classic"
+
+    def __init__(self, erode: int | None = None) -> None:
+        self.erode = erode
+
+    def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
+        from pymatting import estimate_alpha_cf
+
+        mask = (guidance > 0.5).astype(np.uint8)
+        if not mask.any() or mask.all():
+            return mask.astype(np.float32)
+        trimap = trimap_from_mask(mask, self.erode)
+        if not (trimap == 1).any():
+            dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+            trimap[dist >= dist.max()] = 1.0
+        if not (trimap == 0.5).any():
+            return (trimap == 1).astype(np.float32)
+        alpha = estimate_alpha_cf(image.astype(np.float64), trimap)
+        return np.clip(alpha, 0, 1).astype(np.float32)
+
+
+class GuidanceEngine:
+    """The guidance mask itself: the floor every engine must beat."""
+
+    name = "guidance"
+
+    def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
+        return (guidance > 0.5).astype(np.float32)
+
+
+def load_prn(weights: str | os.PathLike | None, device: torch.device) -> PRN:
+    """Weights from a path (`.safetensors` + `.json`), the bundled default (None), or a config
+    name (`prn-tiny`, ...) for a randomly initialised model (tests and speed benchmarks)."""
+    if weights is None:
+        if not DEFAULT_WEIGHTS.is_file():
+            raise InputError(DEFAULT_WEIGHTS, "no bundled default weights; pass --weights")
+        return load_model(DEFAULT_WEIGHTS, device)
+    w = str(weights)
+    if not Path(w).exists() and not w.endswith((".safetensors", ".json")):
+        try:
+            return PRN(get_config(w)).to(device).eval()
+        except (KeyError, ValueError):
+            pass
+    return load_model(w, device)
+
+
+def get_engine(
+    name: str = "prn",
+    weights: str | os.PathLike | None = None,
+    device: str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Engine:
+    """An engine by name: `prn` (weights: path, config name or None for the default),
+    `classic`, or `guidance`."""
+    if name == "prn":
+        dev = pick_device(device)
+        return PRNEngine(load_prn(weights, dev), dev, dtype)
+    if name == "classic":
+        return ClassicEngine()
+    if name == "guidance":
+        return GuidanceEngine()
+    raise ValueError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")

@@ -1,0 +1,90 @@
+"""Reading photos and masks, writing mattes: one-line errors for bad files, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from wildmatte.data.imageio import read_alpha, read_rgb
+from wildmatte.errors import InputError
+
+PathLike = str | os.PathLike
+
+
+def read_image(path: PathLike) -> np.ndarray:
+    """H×W×3 RGB float32 in [0, 1]; grey, RGBA (alpha dropped) and 16-bit files are converted."""
+    return read_rgb(Path(path))
+
+
+def binarize(mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """{0, 1} float32 mask from values in [0, 1]: 1 where mask >= threshold."""
+    return (np.asarray(mask) >= threshold).astype(np.float32)
+
+
+def read_mask(
+    path: PathLike,
+    shape: tuple[int, int] | None = None,
+    threshold: int = 128,
+    resize: bool = False,
+) -> np.ndarray:
+    """Binary H×W float32 guidance from a grey/binary file, 1 where value >= threshold (of 255).
+
+    With `shape` (the image's H, W), a mask of another size is an error unless `resize` is set;
+    then it is resized (bilinear, before thresholding) to the image.
+    """
+    path = Path(path)
+    mask = read_alpha(path)  # [0, 1], 8- or 16-bit
+    if shape is not None and mask.shape != tuple(shape):
+        if not resize:
+            raise InputError(
+                path,
+                f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is "
+                f"{shape[1]}×{shape[0]} (use --resize-mask to resize it)",
+            )
+        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    binary = binarize(mask, threshold / 255.0)
+    if not binary.any():
+        raise InputError(path, f"mask is empty (no pixel >= {threshold}): nothing to matte")
+    return binary
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def to_uint(x: np.ndarray, bits: int = 8) -> np.ndarray:
+    """[0, 1] floats rounded (not truncated) to uint8 or uint16."""
+    if bits not in (8, 16):
+        raise ValueError(f"bits must be 8 or 16, not {bits}")
+    top = 255 if bits == 8 else 65535
+    out = np.rint(np.clip(x, 0.0, 1.0) * top)
+    return out.astype(np.uint8 if bits == 8 else np.uint16)
+
+
+def write_png(path: PathLike, image: np.ndarray, bits: int = 8) -> Path:
+    """Write a [0, 1] grey (H×W), RGB or RGBA float image as PNG, atomically."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise InputError(path, "output must be a .png file")
+    data = to_uint(image, bits)
+    if data.ndim == 3:
+        code = cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        data = cv2.cvtColor(data, code)
+    ok, buf = cv2.imencode(".png", data)
+    if not ok:
+        raise InputError(path, "could not encode PNG")
+    _atomic_bytes(path, buf.tobytes())
+    return path

@@ -1,0 +1,47 @@
+"""One photo + mask file in, matte files out: what `wildmatte predict` does per image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wildmatte.inference import foreground as fgmod
+from wildmatte.inference.engines import Engine
+from wildmatte.inference.io import read_image, read_mask, write_png
+
+
+@dataclass
+class Outputs:
+    """Where to write; None skips that output."""
+
+    alpha: Path
+    cutout: Path | None = None
+    composite: Path | None = None
+    background: str = "white"
+    bits: int = 8
+
+
+@dataclass
+class Options:
+    threshold: int = 128
+    resize_mask: bool = False
+
+
+def matte_file(engine: Engine, image_path: Path, mask_path: Path, out: Outputs, opt: Options):
+    """Read, predict, and write every requested output; nothing is written if any step fails."""
+    image = read_image(image_path)
+    mask = read_mask(mask_path, image.shape[:2], opt.threshold, opt.resize_mask)
+    alpha = engine(image, mask)
+    results: list[tuple[Path, np.ndarray, int]] = [(out.alpha, alpha, out.bits)]
+    if out.cutout or out.composite:
+        fg = fgmod.estimate_foreground(image, alpha)
+        if out.cutout:
+            results.append((out.cutout, fgmod.cutout(fg, alpha), 8))
+        if out.composite:
+            bg = fgmod.parse_background(out.background, image.shape[:2])
+            results.append((out.composite, fgmod.composite(fg, alpha, bg), 8))
+    for path, data, bits in results:
+        write_png(path, data, bits)
+    return [p for p, _, _ in results]
