@@ -37,7 +37,7 @@ class ViewOptions:
     blur: tuple[float, float] = (0.5, 2.0)  # Gaussian blur σ (px)
     jpeg: tuple[int, int] = (30, 80)  # JPEG quality
     object_scale: tuple[float, float] = (0.4, 1.0)  # instance's long side / crop side
-    max_upscale: float = 4.0
+    max_upscale: float = 2.0  # upscaling small instances further only blurs them
 
     @classmethod
     def from_dict(cls, data: dict | None) -> ViewOptions:

@@ -18,7 +18,9 @@ Each item draws one instance as the target, from (seed, index) alone, and return
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -50,10 +52,14 @@ def segmentation_mask(segm, height: int, width: int) -> np.ndarray:
         if isinstance(segm, list):  # polygons: one list of x, y per part
             rle = mask_utils.merge(mask_utils.frPyObjects(segm, height, width))
         elif isinstance(segm.get("counts"), list):  # uncompressed RLE
+            if sum(segm["counts"]) != height * width:  # pycocotools would read past the end
+                raise ValueError(f"RLE counts do not add up to {width}×{height}")
             rle = mask_utils.frPyObjects(segm, height, width)
         else:
             rle = segm
-        return mask_utils.decode(rle)
+        with warnings.catch_warnings():  # pycocotools' numpy-2 copy= notice, once per call
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return mask_utils.decode(rle)
     except Exception as err:
         raise ValueError(f"bad segmentation ({err})") from None
 
@@ -76,8 +82,22 @@ def _keep(ann: dict, image: dict, min_area: float, max_area: float, crowd: bool)
         return False
     area = ann.get("area")
     if area is None:
-        area = float(segmentation_mask(ann["segmentation"], image["height"], image["width"]).sum())
+        try:
+            mask = segmentation_mask(ann["segmentation"], image["height"], image["width"])
+        except ValueError as err:
+            raise ValueError(f"annotation {ann.get('id')}: {err}") from None
+        area = float(mask.sum())
     return min_area <= area / float(image["height"] * image["width"]) <= max_area
+
+
+class CocoEntry(NamedTuple):
+    """One kept instance, compact: COCO train2017 has ~860k, copied into every loader worker."""
+
+    file_name: str
+    height: int
+    width: int
+    ann_id: int
+    segmentation: str  # JSON text: one object instead of thousands of floats
 
 
 class CocoInstances:
@@ -96,12 +116,21 @@ class CocoInstances:
         try:
             by_id = {im["id"]: im for im in doc["images"]}
             self.items = [
-                (by_id[a["image_id"]], a)
+                CocoEntry(
+                    str(im["file_name"]),
+                    int(im["height"]),
+                    int(im["width"]),
+                    int(a.get("id", -1)),
+                    json.dumps(a["segmentation"]),
+                )
                 for a in doc["annotations"]
-                if _keep(a, by_id[a["image_id"]], min_area, max_area, crowd)
+                for im in [by_id[a["image_id"]]]
+                if _keep(a, im, min_area, max_area, crowd)
             ]
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError) as err:
             raise InputError(self.json_path, f"malformed COCO entry ({err!r})") from None
+        except ValueError as err:
+            raise InputError(self.json_path, str(err)) from None
         if not self.items:
             raise InputError(self.json_path, "no instances left after the crowd/area filters")
 
@@ -109,18 +138,18 @@ class CocoInstances:
         return len(self.items)
 
     def __getitem__(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        image, ann = self.items[k]
-        path = self.root / image["file_name"]
+        entry = self.items[k]
+        path = self.root / entry.file_name
         rgb = read_rgb_u8(path)
-        h, w = image["height"], image["width"]
+        h, w = entry.height, entry.width
         if rgb.shape[:2] != (h, w):
             raise InputError(path, f"is {rgb.shape[1]}×{rgb.shape[0]}, annotations say {w}×{h}")
         try:
-            mask = segmentation_mask(ann["segmentation"], h, w)
-        except (ValueError, TypeError, KeyError) as err:
-            raise InputError(self.json_path, f"annotation {ann.get('id')}: {err}") from None
+            mask = segmentation_mask(json.loads(entry.segmentation), h, w)
+        except ValueError as err:
+            raise InputError(self.json_path, f"annotation {entry.ann_id}: {err}") from None
         if mask.shape != (h, w):
-            raise InputError(self.json_path, f"annotation {ann.get('id')}: RLE size is not {w}×{h}")
+            raise InputError(self.json_path, f"annotation {entry.ann_id}: RLE size is not {w}×{h}")
         return rgb, mask
 
 
@@ -177,11 +206,12 @@ class WeakDataset(Dataset):
         self,
         source,
         crop_size: int = 512,
-        options: ViewOptions = ViewOptions(),
+        options: ViewOptions | None = None,
         seed: int = 0,
         length: int = 10_000_000,
     ) -> None:
-        self.source, self.crop_size, self.options = source, crop_size, options
+        self.source, self.crop_size = source, crop_size
+        self.options = options or ViewOptions()
         self.seed, self.length = seed, length
 
     def __len__(self) -> int:

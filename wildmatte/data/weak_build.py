@@ -158,7 +158,9 @@ def compose(
 
 def polygons(mask: np.ndarray) -> list[list[float]]:
     """Outer contours of a binary mask as COCO polygons [x0, y0, x1, y1, …]."""
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
     return [
         c.reshape(-1).astype(float).tolist()
         for c in contours

@@ -16,6 +16,7 @@ def validate(model: torch.nn.Module, samples: list[dict], device: torch.device) 
         image = s["image"].unsqueeze(0).to(device)
         guidance = s["guidance"].unsqueeze(0).to(device)
         pred = model(image, guidance)["alpha"][0, 0].float().cpu().numpy()
+        pred = np.rint(pred * 255) / 255  # scored as the 8-bit PNG the tool writes
         gt = s["alpha"][0].numpy()
         for name, fn in (("SAD", sad), ("MSE", mse), ("SAD_FG", sad_fg), ("SAD_BG", sad_bg)):
             scores[name].append(float(fn(pred, gt)))
