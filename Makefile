@@ -37,3 +37,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) outputs
+
+# docs/RESULTS.md: Composition-Wild from the validation split, peers, every PRN weight file, speed.
+# Extra options: make results RESULTS_ARGS="--weights mine=runs/x/model.safetensors"
+RESULTS_ARGS ?=
+results: $(STAMP)
+	$(BIN)/python benchmarks/results.py $(RESULTS_ARGS)

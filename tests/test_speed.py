@@ -1,0 +1,35 @@
+"""`wildmatte bench speed` at a tiny size: a table, the machine, and honest skips."""
+
+import json
+
+from wildmatte.evaluation.speed import engine_job, skip_reason, timed
+from wildmatte.interfaces.cli import main
+
+
+def test_speed_prints_a_table_with_the_machine(tmp_path, capsys):
+    argv = ["bench", "speed", "--engines", "prn-tiny", "classic", "--sizes", "64"]
+    argv += ["--repeats", "2", "--classic-max-mp", "0.001", "--json", str(tmp_path / "s.json")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Machine: " in out and "cores" in out and "torch" in out
+    assert "| engine | size |" in out
+    assert "| prn-tiny | 64² | cpu (threads: " in out and "| fp32 | 1 |" in out
+    assert "skipped: closed-form at 0.0041 MP is over the 0.001 MP budget" in out
+    rows = json.loads((tmp_path / "s.json").read_text())["rows"]
+    tiny = rows[0]
+    assert tiny["median_s"] > 0 and tiny["throughput"] > 0 and tiny["peak_mib"] >= 0
+    assert tiny["repeats"] == 2
+    assert "VmHWM" in tiny["memory"] or "ru_maxrss" in tiny["memory"]
+
+
+def test_budget_cuts_repeats_but_keeps_one():
+    calls = []
+    times = timed(lambda: calls.append(1), repeats=50, budget_s=0.0)
+    assert len(times) == 1 and len(calls) == 2  # warm-up + one timed call
+
+
+def test_classic_is_capped_by_pixels_only_on_cpu():
+    job = {**engine_job("classic"), "size": 2048, "device": "cpu"}
+    assert "over the 1.1 MP budget" in skip_reason(job, 1.1)
+    assert skip_reason({**job, "size": 1024}, 1.1) is None
+    assert skip_reason({**engine_job("prn"), "size": 2048, "device": "cpu"}, 1.1) is None

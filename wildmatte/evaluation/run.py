@@ -1,0 +1,206 @@
+"""Running engines over benchmark cases: predictions to disk first (resumable), then scores.
+
+Predictions are 16-bit PNGs under OUT/predictions/<engine label>/<case>.png. A prediction
+already on disk is reused, not recomputed, so an interrupted run picks up where it stopped,
+but only while run.json's fingerprint (engine, weights file, guidance) still matches; its
+seconds and the engine's peak memory come from that run.json too. Scores are
+always computed from the files on disk, so fresh and resumed runs give the same figures.
+Prediction and scoring are separate passes so that the engine's peak memory is not mixed with
+the metrics' own arrays.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from wildmatte.data.imageio import read_alpha
+from wildmatte.errors import InputError, WildmatteError
+from wildmatte.evaluation.files import to_u16, write_json, write_png
+from wildmatte.evaluation.layouts import Case, read_inputs, read_truth
+from wildmatte.evaluation.memory import PeakMemory
+from wildmatte.evaluation.metrics import evaluate
+from wildmatte.inference.engines import DEFAULT_WEIGHTS, get_engine, pick_device
+
+ENGINE_NAMES = ("prn", "classic", "guidance")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """An engine to run: `[label=]name[:weights]`, e.g. `prn:runs/a/model.safetensors`."""
+
+    label: str
+    name: str
+    weights: str | None = None
+
+    @property
+    def folder(self) -> str:
+        return re.sub(r"[^\w.-]+", "_", self.label)
+
+
+def parse_engine(text: str) -> EngineSpec:
+    label = None
+    head, sep, tail = text.partition("=")
+    if sep and head and not any(c in head for c in "/:\\"):
+        label, text = head, tail
+    name, _, weights = text.partition(":")
+    if name not in ENGINE_NAMES:
+        raise InputError(
+            "--engines", f"unknown engine {name!r}: expected {', '.join(ENGINE_NAMES)}"
+        )
+    weights = weights or None
+    if label is None:
+        label = name if weights is None else f"{name}:{Path(weights).stem}"
+    return EngineSpec(label, name, weights)
+
+
+def _device_of(spec: EngineSpec, device: str | None) -> str:
+    return str(pick_device(device)) if spec.name == "prn" else "cpu"
+
+
+def fingerprint(spec: EngineSpec, mode: str) -> str:
+    """What the predictions depend on: the engine, its weights file's size and time, the guidance.
+
+    A saved prediction is reused only under the same fingerprint, so retrained weights under
+    the same label are never scored from stale files.
+    """
+    weights = spec.weights or ""
+    if spec.name == "prn":
+        path = Path(weights) if weights else DEFAULT_WEIGHTS
+        if path.suffix in ("", ".json") and path.with_suffix(".safetensors").is_file():
+            path = path.with_suffix(".safetensors")
+        if path.is_file():
+            stat = path.stat()
+            weights = f"{path.resolve()}@{stat.st_size}:{stat.st_mtime_ns}"
+    return f"{spec.name}:{weights}|{mode}"
+
+
+def import_pymatting() -> None:
+    """Import pymatting without its side effect on torch's thread count (numba resets it)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    import pymatting  # noqa: F401
+
+    torch.set_num_threads(threads)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _crash(case: Case, spec: EngineSpec, err: Exception) -> str:
+    return f"{case.image}: {spec.label} failed ({type(err).__name__}: {err})"
+
+
+def predict(
+    spec: EngineSpec,
+    cases: list[Case],
+    mode: str,
+    folder: Path,
+    device: str | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    kernel: int = 25,
+) -> tuple[dict, list[str]]:
+    """Write missing predictions; returns (run record {seconds, peak_mib, ...}, failures)."""
+    key = fingerprint(spec, mode)
+    record = _read_json(folder / "run.json") if resume else {}
+    if record.get("fingerprint") != key:  # another engine, weights or guidance: start over
+        record, resume = {}, False
+    record.update(fingerprint=key)
+    record.setdefault("seconds", {})
+    todo = [c for c in cases if not (resume and (folder / f"{c.name}.png").is_file())]
+    for case in todo:  # a stale file must not be scored if its recomputation fails
+        (folder / f"{case.name}.png").unlink(missing_ok=True)
+    failures: list[str] = []
+    if not todo:
+        return record, failures
+    dev = _device_of(spec, device)
+    if spec.name == "classic":
+        import_pymatting()  # a library, like torch: not the engine's memory
+    with PeakMemory(dev) as mem:
+        try:
+            engine = get_engine(spec.name, spec.weights, device)
+        except WildmatteError as err:
+            return record, [f"{spec.label}: {err}"]
+        for case in tqdm(todo, desc=spec.label, disable=not progress, leave=False):
+            try:
+                inputs = read_inputs(case, mode, kernel)
+                start = time.perf_counter()
+                alpha = engine(inputs.image, inputs.guidance)
+                seconds = time.perf_counter() - start
+                if alpha.shape != inputs.gt.shape:
+                    raise ValueError(f"returned {alpha.shape}, expected {inputs.gt.shape}")
+            except WildmatteError as err:
+                failures.append(str(err))
+                continue
+            except Exception as err:  # one engine crash must not lose a long run
+                failures.append(_crash(case, spec, err))
+                continue
+            write_png(folder / f"{case.name}.png", to_u16(alpha))
+            record["seconds"][case.name] = seconds
+            write_json(folder / "run.json", record)
+    # The peak over the runs that made these predictions (a resumed run only adds to it).
+    record["peak_mib"] = max(record.get("peak_mib") or 0.0, mem.mib)
+    record.update(memory_method=mem.method, device=dev)
+    write_json(folder / "run.json", record)
+    return record, failures
+
+
+def score(cases: list[Case], folder: Path) -> tuple[dict[str, dict], list[str]]:
+    """Metrics of every case whose prediction is on disk: {case name: scores}."""
+    scores, failures = {}, []
+    for case in cases:
+        path = folder / f"{case.name}.png"
+        if not path.is_file():
+            continue
+        try:
+            gt, others = read_truth(case)
+            pred = read_alpha(path)
+            if pred.shape != gt.shape:
+                raise InputError(path, f"prediction is {pred.shape}, ground truth {gt.shape}")
+        except WildmatteError as err:
+            failures.append(str(err))
+            continue
+        scores[case.name] = {**evaluate(pred, gt, occluded=others), "role": case.role}
+    return scores, failures
+
+
+def mean_scores(per_case: dict[str, dict]) -> dict[str, float]:
+    keys = [k for k in next(iter(per_case.values()), {}) if k != "role"]
+    keys += sorted({k for s in per_case.values() for k in s} - set(keys) - {"role"})
+    return {k: float(np.mean([s[k] for s in per_case.values() if k in s])) for k in keys}
+
+
+def summarise(spec: EngineSpec, per_case: dict[str, dict], record: dict) -> dict:
+    """One engine's row: means overall and per role, median seconds per image, peak memory.
+
+    The median, so that the first call's warm-up (lazy imports, allocations) does not count.
+    """
+    seconds = [record["seconds"][n] for n in per_case if n in record.get("seconds", {})]
+    roles = sorted({s["role"] for s in per_case.values()})
+    return {
+        "label": spec.label,
+        "engine": spec.name,
+        "weights": spec.weights,
+        "n": len(per_case),
+        "mean": mean_scores(per_case) if per_case else {},
+        "by_role": {
+            r: mean_scores({k: s for k, s in per_case.items() if s["role"] == r}) for r in roles
+        },
+        "seconds_per_image": float(np.median(seconds)) if seconds else None,
+        "peak_mib": record.get("peak_mib"),
+        "device": record.get("device"),
+        "memory_method": record.get("memory_method"),
+        "per_case": per_case,
+    }
