@@ -157,9 +157,14 @@ def pack_rgba(fg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     Warping 4 channels at once is about twice as fast as 3 + 1, and the border makes the area
     outside the source transparent while keeping its colour. Coordinates shift by one pixel.
     """
-    fg = cv2.copyMakeBorder(fg, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-    alpha = cv2.copyMakeBorder(alpha, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    return cv2.merge([*cv2.split(fg), alpha])
+    h, w = alpha.shape
+    rgba = np.empty((h + 2, w + 2, 4), np.result_type(fg, alpha))  # cv2.merge is slower
+    rgba[1:-1, 1:-1, :3] = fg
+    rgba[1:-1, 1:-1, 3] = alpha
+    rgba[0, 1:-1, :3], rgba[-1, 1:-1, :3] = fg[0], fg[-1]
+    rgba[:, 0, :3], rgba[:, -1, :3] = rgba[:, 1, :3], rgba[:, -2, :3]
+    rgba[0, :, 3] = rgba[-1, :, 3] = rgba[:, 0, 3] = rgba[:, -1, 3] = 0.0
+    return rgba
 
 
 def _resample(rgba: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -174,9 +179,22 @@ def _resample(rgba: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np
     return cv2.warpAffine(rgba, m[:2].astype(np.float32), size, borderMode=cv2.BORDER_REPLICATE)
 
 
-def warp_planes(rgba: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Warp a pack_rgba array into a (width, height) canvas, channels first (4×H×W)."""
-    planes = np.ascontiguousarray(_resample(rgba, matrix, size).transpose(2, 0, 1))
+def warp_planes(
+    rgba: np.ndarray, matrix: np.ndarray, size: tuple[int, int], colour: np.ndarray | None = None
+) -> np.ndarray:
+    """Warp a pack_rgba array into a (width, height) canvas, channels first (4×H×W).
+
+    colour: an optional 3×3 RGB matrix applied to the warped colours (clipped to [0, 1]); done
+    with cv2.transform, much faster than a BLAS product on 3×N and single-threaded.
+    """
+    out = _resample(rgba, matrix, size)
+    if colour is not None:
+        full = np.eye(4, dtype=np.float32)  # alpha passes through unchanged
+        full[:3, :3] = colour
+        out = cv2.transform(out, full)
+    planes = np.ascontiguousarray(out.transpose(2, 0, 1))
+    if colour is not None:
+        np.clip(planes[:3], 0.0, 1.0, out=planes[:3])
     snap_alpha(planes[3])
     return planes
 

@@ -31,7 +31,9 @@ def _f32(image: np.ndarray) -> np.ndarray:
 def composite(fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> np.ndarray:
     """Eq. 1: I = αF + (1 − α)B."""
     a = _a(alpha)
-    return a * _f32(fg) + (1.0 - a) * _f32(bg)
+    image = a * _f32(fg)
+    image += (1.0 - a) * _f32(bg)
+    return image
 
 
 def recalibrate(alphas: list[np.ndarray]) -> list[np.ndarray]:
@@ -39,9 +41,10 @@ def recalibrate(alphas: list[np.ndarray]) -> list[np.ndarray]:
 
     Together with the background weight Π(1 − αk) the results sum to one at every pixel.
     """
-    out = []
-    transmitted = np.ones_like(alphas[0], dtype=np.float32)
-    for alpha in alphas:
+    front = np.asarray(alphas[0])
+    out = [front.astype(np.float32)]  # ᾱ1 = α1: nothing in front of it
+    transmitted = 1.0 - front
+    for alpha in alphas[1:]:
         out.append((alpha * transmitted).astype(np.float32))
         transmitted = transmitted * (1.0 - alpha)
     return out
@@ -56,8 +59,9 @@ def layer(
     """
     bars = recalibrate(alphas)
     image = _a(1.0 - sum(bars)) * _f32(bg)
+    term = np.empty_like(image)  # one scratch buffer: fresh large arrays cost page faults
     for fg, bar in zip(fgs, bars, strict=True):
-        image += _a(bar) * _f32(fg)
+        image += np.multiply(_a(bar), _f32(fg), out=term)
     return image, bars
 
 
@@ -73,9 +77,11 @@ def effective_background(image: np.ndarray, fg: np.ndarray, alpha_bar: np.ndarra
     opaque = rest < _OPAQUE_EPS
     inverse = 1.0 / np.maximum(rest, _OPAQUE_EPS)
     inverse[opaque] = 0.0
-    bg = (_f32(image) - _a(alpha_bar) * fg) * _a(inverse)
+    bg = _a(alpha_bar) * fg
+    np.subtract(_f32(image), bg, out=bg)
+    bg *= _a(inverse)
     if opaque.any():
-        bg += _a(opaque.astype(np.float32)) * fg
+        np.copyto(bg, fg, where=opaque if opaque.ndim == 3 else opaque[..., None])
     return np.clip(bg, 0.0, 1.0, out=bg)
 
 
@@ -96,8 +102,11 @@ def merge_foregrounds(fgs: list[np.ndarray], alpha_bars: list[np.ndarray]) -> np
     empty = total <= 0
     inverse = 1.0 / np.maximum(total, 1e-12)
     inverse[empty] = 0.0
-    colour = sum(_a(bar) * _f32(fg) for fg, bar in zip(fgs, alpha_bars, strict=True))
-    merged = colour * _a(inverse)
+    merged = _a(alpha_bars[0]) * _f32(fgs[0])
+    term = np.empty_like(merged)
+    for fg, bar in zip(fgs[1:], alpha_bars[1:], strict=True):
+        merged += np.multiply(_a(bar), _f32(fg), out=term)
+    merged *= _a(inverse)
     if empty.any():
-        merged += _a(empty.astype(np.float32)) * _f32(fgs[0])
+        np.copyto(merged, _f32(fgs[0]), where=empty if empty.ndim == 3 else empty[..., None])
     return np.clip(merged, 0.0, 1.0, out=merged)

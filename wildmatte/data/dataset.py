@@ -9,6 +9,10 @@ Every sample satisfies image == alpha·fg + (1 − alpha)·bg, whatever the mode
 - "single": one layer over the background (Eq. 1).
 """
 
+import ctypes
+import os
+
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -35,6 +39,36 @@ OBJECT_SCALE = (0.5, 2.0)
 MAX_UPSCALE = 2.5
 # A target hidden this much by the layer in front of it is moved to the front.
 MIN_VISIBLE = 0.3
+
+
+# glibc malloc: keep freed memory up to this much for reuse, and serve blocks below this size
+# from the heap instead of fresh mmap()s (see _setup_process).
+_MALLOC_TRIM_THRESHOLD = 128 * 2**20
+_MALLOC_MMAP_THRESHOLD = 32 * 2**20
+_setup_pid = None
+
+
+def _setup_process() -> None:
+    """Once per process, before the first sample: make the allocator and OpenCV fit the work.
+
+    A sample allocates and frees tens of MB of temporaries. By default glibc hands most of it
+    back to the system and the next sample page-faults it in again, which costs about as much
+    as the arithmetic on it: let glibc keep it (a no-op where mallopt is unavailable).
+    In a DataLoader worker OpenCV runs single-threaded, as torch does there: the workers
+    already use the cores, and more threads per worker only compete with each other.
+    """
+    global _setup_pid
+    if _setup_pid == os.getpid():
+        return
+    _setup_pid = os.getpid()
+    if torch.utils.data.get_worker_info() is not None:
+        cv2.setNumThreads(1)
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return
+    mallopt(-1, _MALLOC_TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    mallopt(-3, _MALLOC_MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
 
 
 class _Prepared:
@@ -120,8 +154,10 @@ class CompositeDataset(Dataset):
             image = self.bg_set.read_u8(j, min_side=self.crop_size)
         else:
             image = np.clip(np.asarray(self.bg_set[j]) * 255, 0, 255).astype(np.uint8)
-        patch = random_crop_u8(image, self.crop_size, rng).transpose(2, 0, 1)
-        return patch.astype(np.float32) * np.float32(1 / 255)
+        # Channels first in uint8 (cheap), so that the float image is C-contiguous: a strided
+        # background slows every later operation on it.
+        patch = np.ascontiguousarray(random_crop_u8(image, self.crop_size, rng).transpose(2, 0, 1))
+        return np.multiply(patch, np.float32(1 / 255), dtype=np.float32)
 
     # -- geometry -----------------------------------------------------------------------------
 
@@ -145,10 +181,9 @@ class CompositeDataset(Dataset):
             point = src.points[rng.integers(len(src.points))]
             goal = anchor + rng.uniform(-0.25, 0.25, 2) * size
         m = augment.translation(*(goal - augment.apply_point(m, point))) @ m
-        planes = augment.warp_planes(src.rgba, m, (size, size))
-        fg, alpha = planes[:3], planes[3:]
         colour = augment.random_color_matrix(rng).astype(np.float32)
-        fg = np.clip((colour @ fg.reshape(3, -1)).reshape(fg.shape), 0.0, 1.0)
+        planes = augment.warp_planes(src.rgba, m, (size, size), colour=colour)
+        fg, alpha = planes[:3], planes[3:]
         return fg, alpha, self._anchor(src, m, rng)
 
     def _anchor(self, src: _Prepared, m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -162,6 +197,7 @@ class CompositeDataset(Dataset):
 
     def sample(self, i: int) -> dict:
         """Item i as float32 numpy arrays (3×S×S images, 1×S×S alphas) plus the layer names."""
+        _setup_process()
         rng = np.random.default_rng([self.seed, i])
         count = 1 if self.mode == "single" else 2
         sources = [self._foreground(rng) for _ in range(count)]

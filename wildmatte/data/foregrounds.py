@@ -50,6 +50,17 @@ class RGBAFolder:
         return read_rgba(self.root / self.names[i])
 
 
+def _by_stem(folder: Path) -> dict[str, str]:
+    """File names of the images in folder by stem; two files with one stem are an error."""
+    files: dict[str, str] = {}
+    for name in list_images(folder):
+        stem = Path(name).stem
+        if stem in files:
+            raise InputError(folder / name, f"same name as {files[stem]}: cannot tell which to use")
+        files[stem] = name
+    return files
+
+
 class DIMFolder:
     """Deep Image Matting layout: root/fg/NAME.* and root/alpha/NAME.* matched by file stem."""
 
@@ -57,13 +68,23 @@ class DIMFolder:
         self, root: str | Path, fg: str = "fg", alpha: str = "alpha", names: list[str] | None = None
     ) -> None:
         self.root = expand(root)
-        fg_files = {Path(n).stem: n for n in list_images(self.root / fg)}
-        self._alpha_files = {Path(n).stem: n for n in list_images(self.root / alpha)}
-        self._fg_files = fg_files
         self.fg_dir, self.alpha_dir = self.root / fg, self.root / alpha
-        matched = sorted(set(fg_files) & set(self._alpha_files))
+        self._fg_files = _by_stem(self.fg_dir)
+        self._alpha_files = _by_stem(self.alpha_dir)
+        matched = sorted(set(self._fg_files) & set(self._alpha_files))
         if not matched:
             raise InputError(self.root, f"no file stems shared by {fg}/ and {alpha}/")
+        # A file without its partner is a broken dataset: say which, rather than skip it.
+        for files, folder, other in (
+            (self._fg_files, self.fg_dir, alpha),
+            (self._alpha_files, self.alpha_dir, fg),
+        ):
+            unmatched = sorted(set(files) - set(matched))
+            if unmatched:
+                more = f" (and {len(unmatched) - 1} more)" if len(unmatched) > 1 else ""
+                raise InputError(
+                    folder / files[unmatched[0]], f"no matching file in {other}/{more}"
+                )
         self.names = _pick(matched, names, self.root)
 
     def __len__(self) -> int:
