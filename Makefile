@@ -19,7 +19,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/wildmatte predict wildmatte/assets/example.jpg --mask wildmatte/assets/example_mask.png \
-		-o $(DEMO_OUT)/alpha.png --cutout $(DEMO_OUT)/cutout.png --composite $(DEMO_OUT)/composite.png
+		-o $(DEMO_OUT)/alpha.png --cutout $(DEMO_OUT)/cutout.png --composite $(DEMO_OUT)/composite.png \
+		--background '#2f6fdf'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -32,8 +33,10 @@ format: $(STAMP)
 	$(BIN)/ruff format wildmatte tests benchmarks
 	$(BIN)/ruff check --fix wildmatte tests benchmarks
 
+# Latency and peak memory of every engine at 512², 1024², 2048² (CPU; add BENCH_ARGS="--device cuda").
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/speed.py
+	$(BIN)/wildmatte bench speed $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) outputs

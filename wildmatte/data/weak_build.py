@@ -23,8 +23,6 @@ and at COCO itself, the same way, with
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -37,6 +35,7 @@ from wildmatte.data.backgrounds import open_backgrounds
 from wildmatte.data.foregrounds import open_foregrounds
 from wildmatte.data.paths import expand
 from wildmatte.errors import InputError
+from wildmatte.files import write_bytes
 
 # Blend and how often it is drawn: mixed cloning lets a textured background show through the
 # object, sometimes until it is barely visible, so it is drawn less often.
@@ -191,24 +190,12 @@ def annotation(instance: dict, ann_id: int, image_id: int) -> dict | None:
 # -- files ----------------------------------------------------------------------------------
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _write_jpeg(path: Path, image: np.ndarray, quality: int = 92) -> None:
     bgr = cv2.cvtColor(_u8(image), cv2.COLOR_RGB2BGR)
     ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError(f"could not encode {path}")
-    _atomic_bytes(path, data.tobytes())
+    write_bytes(path, data.tobytes())
 
 
 def build_weak_set(
@@ -254,5 +241,5 @@ def build_weak_set(
         "categories": [{"id": 1, "name": "object"}],
     }
     json_path = out / "instances.json"
-    _atomic_bytes(json_path, json.dumps(doc).encode())
+    write_bytes(json_path, json.dumps(doc).encode())
     return json_path

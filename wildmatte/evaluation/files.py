@@ -1,41 +1,15 @@
-"""Atomic output files: each is written to a temp file in its folder, then renamed into place.
-
-A crash or Ctrl-C never leaves a half-written PNG or JSON behind, which keeps resumable runs
-honest (a file that exists is a complete file).
-"""
+"""Benchmark output files: 8/16-bit PNGs and JSON, all written atomically."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from wildmatte.files import write_bytes, write_json, write_text
 
-def write_bytes(path: Path, data: bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    return write_bytes(path, text.encode("utf-8"))
-
-
-def write_json(path: Path, doc: object) -> Path:
-    return write_text(path, json.dumps(doc, indent=2) + "\n")
+__all__ = ["to_u8", "to_u16", "write_bytes", "write_json", "write_png", "write_text"]
 
 
 def to_u16(alpha: np.ndarray) -> np.ndarray:

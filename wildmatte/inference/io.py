@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -11,6 +10,7 @@ import numpy as np
 
 from wildmatte.data.imageio import read_alpha, read_rgb
 from wildmatte.errors import InputError
+from wildmatte.files import write_bytes
 
 PathLike = str | os.PathLike
 
@@ -52,19 +52,6 @@ def read_mask(
     return binary
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def to_uint(x: np.ndarray, bits: int = 8) -> np.ndarray:
     """[0, 1] floats rounded (not truncated) to uint8 or uint16."""
     if bits not in (8, 16):
@@ -86,5 +73,5 @@ def write_png(path: PathLike, image: np.ndarray, bits: int = 8) -> Path:
     ok, buf = cv2.imencode(".png", data)
     if not ok:
         raise InputError(path, "could not encode PNG")
-    _atomic_bytes(path, buf.tobytes())
+    write_bytes(path, buf.tobytes())
     return path

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from wildmatte.errors import InputError
+from wildmatte.files import atomic_write
 from wildmatte.model.config import PRNConfig
 from wildmatte.model.prn import PRN
 
@@ -23,26 +23,13 @@ def weight_paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_model(model: PRN, path: str | os.PathLike, meta: dict | None = None) -> Path:
     """Write the model's weights and config; returns the .safetensors path."""
     st_path, json_path = weight_paths(path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(st_path, lambda tmp: save_file(state, tmp))
+    atomic_write(st_path, lambda tmp: save_file(state, tmp))
     doc = {"architecture": "prn", "config": model.config.to_dict(), "meta": meta or {}}
-    _atomic_write(json_path, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2) + "\n"))
+    atomic_write(json_path, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2) + "\n"))
     return st_path
 
 
