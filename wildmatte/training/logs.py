@@ -68,13 +68,15 @@ def plot_curves(metrics_csv: Path, val_csv: Path, out_png: Path) -> None:
         if pts:
             ax_loss.plot(*zip(*pts), label=key)
     ax_loss.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
-    ax_loss.legend(fontsize=8)
+    if ax_loss.lines:
+        ax_loss.legend(fontsize=8)
     for key in val_rows[0].keys() if val_rows else []:
         if key.endswith("/SAD"):
             pts = [(int(r["step"]), float(r[key])) for r in val_rows if r.get(key)]
             ax_val.plot(*zip(*pts), marker="o", label=key)
     ax_val.set(xlabel="step", ylabel="SAD (/1000)", title="validation")
-    ax_val.legend(fontsize=8)
+    if ax_val.lines:
+        ax_val.legend(fontsize=8)
     fig.tight_layout()
     tmp = out_png.with_name(out_png.name + ".tmp.png")
     fig.savefig(tmp, dpi=90)
