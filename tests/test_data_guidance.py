@@ -231,3 +231,15 @@ def test_cutmask_copies_mask_content():
         assert set(np.unique(out)) <= {0.0, 1.0}
         seen_copy |= bool((out[20:, 20:] > 0).any())
     assert seen_copy
+
+
+def test_simulated_guidance_kernel_range_can_be_set_in_pixels():
+    alpha = np.zeros((128, 128), np.float32)
+    alpha[40:88, 40:88] = 1.0
+    widest = 0
+    for seed in range(40):
+        mask = simulate_guidance(alpha, np.random.default_rng(seed), crop_size=128, kernel=(25, 25))
+        grown = int(mask.sum() - alpha.sum())
+        widest = max(widest, grown)
+    # A 25-px ellipse dilation grows each side of the 48-px square by 12 px.
+    assert widest >= (72 * 72 - 48 * 48) * 0.9

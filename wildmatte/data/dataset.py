@@ -106,6 +106,7 @@ class CompositeDataset(Dataset):
         length: int = 10000,
         guidance: str = "simulate",
         cache_bytes: int = 256 * 2**20,
+        guidance_kernel: tuple[int, int] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -129,6 +130,7 @@ class CompositeDataset(Dataset):
         self.seed = seed
         self.length = length
         self.guidance = guidance
+        self.guidance_kernel = tuple(guidance_kernel) if guidance_kernel else None
         self._sizes = np.cumsum([len(s) for s in self.fg_sets])
         self._cache = LRUCache(cache_bytes)
 
@@ -247,7 +249,7 @@ class CompositeDataset(Dataset):
         elif self.guidance == "noisy":
             mask = noisy_guidance(alpha, rng)
         else:
-            mask = simulate_guidance(alpha, rng, self.crop_size)
+            mask = simulate_guidance(alpha, rng, self.crop_size, self.guidance_kernel)
         if self.cutmask and rng.random() < CUTMASK_PROB:
             mask = cutmask(mask, rng)
         return mask[None]
@@ -281,6 +283,7 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
         procedural_ratio=ratio,
         seed=seed,
         length=int(data_cfg.get("length", 10000)),
+        guidance_kernel=data_cfg.get("guidance_kernel"),
     )
 
 

@@ -33,16 +33,20 @@ def kernel_range(crop_size: int) -> tuple[int, int]:
 
 
 def simulate_guidance(
-    alpha: np.ndarray, rng: np.random.Generator, crop_size: int = 512
+    alpha: np.ndarray,
+    rng: np.random.Generator,
+    crop_size: int = 512,
+    kernel: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Training guidance (MGMatting): a random threshold, then random erosion and/or dilation.
 
     The threshold is drawn from [0.01, 1); then one of erode, dilate, erode→dilate or
-    dilate→erode is applied with elliptical kernels of random size from kernel_range(crop_size).
+    dilate→erode is applied with elliptical kernels of random size from kernel_range(crop_size),
+    or from `kernel` = (smallest, largest) in px when given.
     """
     threshold = rng.uniform(0.01, 1.0)
     binary = (alpha >= threshold).astype(np.uint8)
-    lo, hi = kernel_range(crop_size)
+    lo, hi = kernel if kernel is not None else kernel_range(crop_size)
     ops = [[cv2.erode], [cv2.dilate], [cv2.erode, cv2.dilate], [cv2.dilate, cv2.erode]]
     mask = binary
     for op in ops[rng.integers(len(ops))]:
