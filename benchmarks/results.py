@@ -328,7 +328,7 @@ def build_doc(args, cw, weights, paper, noisy, speed) -> str:
         "elliptical mask. PRN variants with random weights (speed does not depend on them). "
         "Peak MiB: each row in a fresh process, peak resident set above the process after "
         "importing torch/pymatting (Linux VmHWM); on CUDA torch.cuda.max_memory_allocated. "
-        "Closed-form matting is skipped above 1.1 MP (its sparse solve grows faster than the "
+        "Closed-form matting is skipped above 4.5 MP (its sparse solve grows faster than the "
         "pixel count). A load average above the core count means other work (such as a "
         "training run) shared the CPU: the latencies are then upper bounds.",
         "",

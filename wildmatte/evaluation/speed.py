@@ -203,7 +203,7 @@ def speed_rows(
     repeats: int = 5,
     budget_s: float = 60.0,
     timeout: float = 600.0,
-    classic_max_mp: float = 1.1,
+    classic_max_mp: float = 4.5,
     progress=print,
 ) -> list[dict]:
     rows = []

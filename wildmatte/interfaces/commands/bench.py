@@ -87,8 +87,8 @@ def _register_speed(bench) -> None:
     p.add_argument(
         "--classic-max-mp",
         type=float,
-        default=1.1,
-        help="skip closed-form above this many megapixels (default 1.1)",
+        default=4.5,
+        help="skip closed-form above this many megapixels (default 4.5)",
     )
     p.add_argument("--json", type=Path, help="also save the rows as JSON")
     p.set_defaults(func=run_speed)
