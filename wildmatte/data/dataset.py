@@ -12,7 +12,6 @@ Every sample satisfies image == alpha·fg + (1 − alpha)·bg, whatever the mode
 import ctypes
 import os
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -54,15 +53,13 @@ def _setup_process() -> None:
     A sample allocates and frees tens of MB of temporaries. By default glibc hands most of it
     back to the system and the next sample page-faults it in again, which costs about as much
     as the arithmetic on it: let glibc keep it (a no-op where mallopt is unavailable).
-    In a DataLoader worker OpenCV runs single-threaded, as torch does there: the workers
-    already use the cores, and more threads per worker only compete with each other.
+    OpenCV's thread count is left alone: cv2.setNumThreads() in a forked DataLoader worker
+    deadlocks once the parent has used OpenCV's thread pool.
     """
     global _setup_pid
     if _setup_pid == os.getpid():
         return
     _setup_pid = os.getpid()
-    if torch.utils.data.get_worker_info() is not None:
-        cv2.setNumThreads(1)
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):
