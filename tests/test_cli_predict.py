@@ -42,6 +42,12 @@ def _run(capsys, *args) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def _predict(capsys, img: Path, mask: Path, out: Path, engine: str, *extra) -> tuple[int, str, str]:
+    """`predict IMAGE --mask MASK -o OUT --engine ENGINE`; prn runs the tiny random model."""
+    weights = ("--weights", "prn-tiny") if engine == "prn" else ()
+    return _run(capsys, img, "--mask", mask, "-o", out, "--engine", engine, *weights, *extra)
+
+
 def _one_error_line(err: str) -> str:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
@@ -146,18 +152,7 @@ def test_empty_mask_is_an_error(tmp_path, capsys):
 @pytest.mark.parametrize("engine", ["classic", "prn"])
 def test_all_ones_mask_is_matted(tmp_path, capsys, engine):
     img, mask = _photo(tmp_path / "a.png"), _mask(tmp_path / "m.png", fill="all")
-    code, _, _ = _run(
-        capsys,
-        img,
-        "--mask",
-        mask,
-        "-o",
-        tmp_path / "o.png",
-        "--engine",
-        engine,
-        "--weights",
-        "prn-tiny",
-    )
+    code, _, _ = _predict(capsys, img, mask, tmp_path / "o.png", engine)
     alpha = cv2.imread(str(tmp_path / "o.png"), 0)
     assert code == 0 and alpha.shape == (H, W)
     if engine == "classic":
@@ -170,18 +165,7 @@ def test_all_ones_mask_is_matted(tmp_path, capsys, engine):
 )
 def test_rgba_16bit_and_grey_photos_are_accepted(tmp_path, capsys, name, channels, dtype):
     img = _photo(tmp_path / name, channels, dtype)
-    code, _, err = _run(
-        capsys,
-        img,
-        "--mask",
-        _mask(tmp_path / "m.png"),
-        "-o",
-        tmp_path / "o.png",
-        "--engine",
-        "prn",
-        "--weights",
-        "prn-tiny",
-    )
+    code, _, err = _predict(capsys, img, _mask(tmp_path / "m.png"), tmp_path / "o.png", "prn")
     assert code == 0, err
     assert cv2.imread(str(tmp_path / "o.png"), 0).shape == (H, W)
 
@@ -203,18 +187,7 @@ def test_mask_values_other_than_0_and_255_are_binarised_at_128(tmp_path, capsys)
 def test_one_pixel_image(tmp_path, capsys, engine):
     img = _photo(tmp_path / "a.png", size=(1, 1))
     mask = _mask(tmp_path / "m.png", size=(1, 1), fill="all")
-    code, _, err = _run(
-        capsys,
-        img,
-        "--mask",
-        mask,
-        "-o",
-        tmp_path / "o.png",
-        "--engine",
-        engine,
-        "--weights",
-        "prn-tiny",
-    )
+    code, _, err = _predict(capsys, img, mask, tmp_path / "o.png", engine)
     assert code == 0, err
     assert cv2.imread(str(tmp_path / "o.png"), 0).shape == (1, 1)
 

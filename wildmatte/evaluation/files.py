@@ -8,16 +8,17 @@ import cv2
 import numpy as np
 
 from wildmatte.files import write_bytes, write_json, write_text
+from wildmatte.inference.io import to_uint
 
 __all__ = ["to_u8", "to_u16", "write_bytes", "write_json", "write_png", "write_text"]
 
 
 def to_u16(alpha: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(alpha, 0.0, 1.0) * 65535.0).astype(np.uint16)
+    return to_uint(alpha, 16)
 
 
 def to_u8(image: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return to_uint(image, 8)
 
 
 def write_png(path: Path, array: np.ndarray) -> Path:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import torch
 from PIL import Image
 
 from wildmatte.inference import foreground as fgmod
-from wildmatte.inference.engines import DEFAULT_WEIGHTS, Engine, get_engine
+from wildmatte.inference.engines import Engine, get_engine
 
 
 def as_image(image: np.ndarray | Image.Image) -> np.ndarray:
@@ -69,10 +68,6 @@ class Matter:
         `engine="classic"` needs no weights."""
         return cls(get_engine(engine, weights, device))
 
-    @staticmethod
-    def default_weights() -> str | None:
-        return str(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.is_file() else None
-
     @property
     def name(self) -> str:
         return self.engine.name
@@ -124,9 +119,3 @@ class Matter:
         if mask is None:
             raise ValueError("give a mask or an alpha")
         return self.engine(img, as_mask(mask, img.shape[:2]))
-
-    def to(self, device: str | torch.device) -> Matter:
-        if hasattr(self.engine, "model"):
-            self.engine.model.to(device)
-            self.engine.device = torch.device(device)
-        return self
