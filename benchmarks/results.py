@@ -6,9 +6,9 @@ PRN weight file found or given, under the paper's guidance and the noisy one, me
 and writes docs/RESULTS.md with the grid PNGs beside it. Predictions are cached in
 outputs/results/ (resumable; recomputed when a weights file changes).
 
-Weights: runs/<config>/model.safetensors for each config named in the tables (read only),
-every wildmatte/weights/*.safetensors, and any `--weights LABEL=PATH` (a LABEL that is a config
-name fills that row).
+Weights: runs/<config>/model.safetensors (else runs/open-<config>/, the CPU-scale version) for
+each config named in the tables (read only), every wildmatte/weights/*.safetensors, and any
+`--weights LABEL=PATH` (a LABEL that is a config name fills that row).
 
 Usage: python benchmarks/results.py [--n 30] [--size 512] [--weights LABEL=PATH ...]
        [--speed-sizes 512 1024 2048] [--no-speed] [--device cpu]
@@ -57,6 +57,7 @@ TABLE2 = [
 ]
 SHIPPED = [
     ("Shipped stage 1 (prn-light, open-default)", "open-default"),
+    ("Stage 1, round 2 (prn-light, open-default-v2)", "open-default-v2"),
     ("Shipped stage 2 (prn-light, open-selftrain)", "open-selftrain"),
 ]
 PEERS = [("Guidance mask (input)", "guidance"), ("Closed-form matting (classic)", "classic")]
@@ -85,9 +86,12 @@ def find_weights(runs: Path | None, extra: list[str]) -> dict[str, Path]:
     """{label: .safetensors} from runs/<config>/, the bundled folder, and --weights."""
     found = {}
     for _, config in TABLE1 + TABLE2 + SHIPPED:
-        path = runs / config / "model.safetensors" if runs else None
-        if path and path.is_file():
-            found[config] = path
+        # The paper-scale run, else its CPU-scale counterpart (configs open-<name>).
+        for run in (config, f"open-{config}"):
+            path = runs / run / "model.safetensors" if runs else None
+            if path and path.is_file():
+                found[config] = path
+                break
     for path in sorted((ROOT / "wildmatte" / "weights").glob("*.safetensors")):
         found[f"bundled-{path.stem}"] = path
     for item in extra:
@@ -220,8 +224,15 @@ def findings(paper: dict[str, dict], noisy: dict[str, dict]) -> list[str]:
             "merging on SAD_OCC (Table 1, stage 1)",
             "SAD_OCC",
         ),
+        (
+            "instance-wise",
+            "mgmatting-star",
+            "Instance-wise training beats instance merging without CutMask (MGMatting*) on SAD_OCC",
+            "SAD_OCC",
+        ),
         ("selftrain", "instance-wise", "Self-training improves on stage 1 (Table 1)", "SAD"),
         ("open-selftrain", "open-default", "Our shipped stage 2 improves on our stage 1", "SAD"),
+        ("open-default-v2", "open-default", "Round 2 of stage 1 improves on round 1", "SAD"),
     ]
     for better, worse, claim, metric in pairs:
         a, b = sad(paper, better, metric), sad(paper, worse, metric)

@@ -218,16 +218,21 @@ def test_geometric_and_colour_augmentation_vary(sets):
     assert np.ptp(np.array(colours), axis=0).max() > 0.02  # colour jitter
 
 
+def _guidance_changes(a: CompositeDataset, b: CompositeDataset, n: int = 24) -> int:
+    """How many of the first n samples differ in guidance; everything else must be equal."""
+    changed = 0
+    for i in range(n):
+        x, y = a.sample(i), b.sample(i)
+        for key in ("image", "alpha", "fg", "bg"):
+            np.testing.assert_array_equal(x[key], y[key])
+        changed += not np.array_equal(x["guidance"], y["guidance"])
+    return changed
+
+
 def test_cutmask_switch_changes_guidance_only(sets):
     plain = _dataset(sets, mode="merge", seed=9, cutmask=False)
     cut = _dataset(sets, mode="merge", seed=9, cutmask=True)
-    changed = 0
-    for i in range(24):
-        a, b = plain.sample(i), cut.sample(i)
-        for key in ("image", "alpha", "fg", "bg"):
-            np.testing.assert_array_equal(a[key], b[key])
-        changed += not np.array_equal(a["guidance"], b["guidance"])
-    assert 1 <= changed <= 16  # with probability 0.25
+    assert 1 <= _guidance_changes(plain, cut) <= 16  # with probability 0.25
 
 
 def test_noisy_guidance_differs_from_paper(sets):
@@ -325,3 +330,10 @@ def test_build_val_set_is_fixed_and_held_out(tiny_data):
             assert torch.equal(item[key], other[key])
     with pytest.raises(ValueError, match="validation guidance"):
         build_val_set(_config(tiny_data, val={"guidance": "simulate"}))
+
+
+def test_noisy_guidance_ratio_mixes_segmentation_like_masks(sets):
+    """noisy_ratio replaces a share of the simulated guidance and nothing else in the sample."""
+    plain = _dataset(sets, seed=11)
+    assert _guidance_changes(plain, _dataset(sets, seed=11, noisy_ratio=0.0), n=4) == 0
+    assert 4 <= _guidance_changes(plain, _dataset(sets, seed=11, noisy_ratio=0.5)) <= 20

@@ -285,6 +285,13 @@ def test_small_sets_get_both_sides(n):
     assert train_val_split(names, 0.0) == (names, [])
 
 
+def test_a_single_name_trains():
+    # Names chosen so that some would hash into the val side of a larger set.
+    for name in [f"solo{i}.png" for i in range(40)]:
+        assert train_val_split([name], 0.5) == ([name], [])
+    assert train_val_split(["solo.png"], 1.0) == ([], ["solo.png"])
+
+
 def test_select():
     names = [f"n{i}" for i in range(50)]
     train, val = train_val_split(names, 0.2)
@@ -420,3 +427,21 @@ def test_dim_folder_two_files_with_one_stem_is_an_error(tmp_path):
     _write(root / "fg" / "a.jpg", np.zeros((20, 30, 3), np.uint8))
     with pytest.raises(InputError, match=r"a\.(jpg|png)"):
         DIMFolder(root)
+
+
+def test_read_alpha_from_colour_and_transparent_masks(tmp_path):
+    """Masks painted in a colour, or on a transparent layer, read as the painted region."""
+    red = np.zeros((2, 2, 3), np.uint8)
+    red[0, 0] = (0, 0, 255)  # BGR: pure red, nothing in the blue channel
+    np.testing.assert_array_equal(read_alpha(_write(tmp_path / "red.png", red)), [[1, 0], [0, 0]])
+
+    layer = np.zeros((2, 2, 4), np.uint8)
+    layer[..., :3] = 255  # white everywhere; only the alpha channel says where the mask is
+    layer[1, 1, 3] = 255
+    np.testing.assert_array_equal(
+        read_alpha(_write(tmp_path / "layer.png", layer)), [[0, 0], [0, 1]]
+    )
+
+    opaque = np.full((1, 2, 4), 255, np.uint8)
+    opaque[0, 0, :3] = 0  # fully opaque: the colour says where the mask is
+    np.testing.assert_array_equal(read_alpha(_write(tmp_path / "opaque.png", opaque)), [[0, 1]])

@@ -87,7 +87,8 @@ class CompositeDataset(Dataset):
 
     fg_sets: foreground sets (items (fg, alpha)); bg_set: an image set (backgrounds.ImageFolder);
     procedural: an optional ProceduralForegrounds, used for each layer with procedural_ratio.
-    guidance: "simulate" (training), "paper" or "noisy" (validation).
+    guidance: "simulate" (training), "paper" or "noisy" (validation). With "simulate",
+    noisy_ratio of the samples get segmentation-like guidance (guidance.noisy_guidance) instead.
     """
 
     def __init__(
@@ -104,6 +105,7 @@ class CompositeDataset(Dataset):
         guidance: str = "simulate",
         cache_bytes: int = 256 * 2**20,
         guidance_kernel: tuple[int, int] | None = None,
+        noisy_ratio: float = 0.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -128,6 +130,7 @@ class CompositeDataset(Dataset):
         self.length = length
         self.guidance = guidance
         self.guidance_kernel = tuple(guidance_kernel) if guidance_kernel else None
+        self.noisy_ratio = noisy_ratio
         self._sizes = np.cumsum([len(s) for s in self.fg_sets])
         self._cache = LRUCache(cache_bytes)
 
@@ -247,6 +250,10 @@ class CompositeDataset(Dataset):
             mask = noisy_guidance(alpha, rng)
         else:
             mask = simulate_guidance(alpha, rng, self.crop_size, self.guidance_kernel)
+            # Drawn after the simulated mask (and not at ratio 0) so that the samples it does
+            # not replace stay exactly those of a config without it.
+            if self.noisy_ratio > 0 and rng.random() < self.noisy_ratio:
+                mask = noisy_guidance(alpha, rng)
         if self.cutmask and rng.random() < CUTMASK_PROB:
             mask = cutmask(mask, rng)
         return mask[None]
@@ -281,6 +288,7 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
         seed=seed,
         length=int(data_cfg.get("length", 10000)),
         guidance_kernel=data_cfg.get("guidance_kernel"),
+        noisy_ratio=float(data_cfg.get("noisy_guidance_ratio", 0.0)),
     )
 
 

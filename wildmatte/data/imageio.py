@@ -92,8 +92,16 @@ def read_rgba(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_alpha(path: Path) -> np.ndarray:
-    """H×W float32 in [0, 1] from a grey matte (colour files use their first channel)."""
+    """H×W float32 in [0, 1] from a matte or mask file.
+
+    Grey files as they are; colour files by their brightest channel, so that a mask painted in
+    any colour on black reads as a mask (a grey matte saved as colour repeats its value); files
+    with transparency by their alpha channel (a mask painted on a transparent layer).
+    """
     image = _read(path)
+    if image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[..., 3]
+        image = alpha if alpha.min() < np.iinfo(alpha.dtype).max else image[..., :3]
     if image.ndim == 3:
-        image = image[..., 0]  # mattes saved as colour images repeat the grey value
+        image = image.max(axis=2)
     return _to_unit(image)

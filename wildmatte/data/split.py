@@ -12,10 +12,13 @@ def train_val_split(names: list[str], val_fraction: float = 0.12) -> tuple[list[
     """Split names into (train, val) by a hash of each name.
 
     A name's side depends only on the name, so adding files never moves existing ones. Sets
-    of two or more names always get at least one name on each side when 0 < val_fraction < 1.
+    of two or more names always get at least one name on each side when 0 < val_fraction < 1;
+    a single name trains (validating on a set with nothing to train on says nothing).
     """
     by_hash = sorted(names, key=_unit_hash)
     val = {n for n in names if _unit_hash(n) < val_fraction}
+    if len(names) == 1 and val_fraction < 1:
+        val = set()
     if len(names) >= 2 and 0 < val_fraction < 1:
         if not val:
             val = {by_hash[0]}

@@ -1,0 +1,49 @@
+"""benchmarks/results.py: which weights fill which rows of docs/RESULTS.md."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def results():
+    spec = importlib.util.spec_from_file_location("results", ROOT / "benchmarks" / "results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    return path
+
+
+def test_rows_take_the_paper_run_else_its_cpu_scale_run(results, tmp_path):
+    paper = _touch(tmp_path / "mgmatting" / "model.safetensors")
+    _touch(tmp_path / "open-mgmatting" / "model.safetensors")
+    cpu = _touch(tmp_path / "open-instance-wise" / "model.safetensors")
+    found = results.find_weights(tmp_path, ["extra=/x/y.safetensors"])
+    assert found["mgmatting"] == paper
+    assert found["instance-wise"] == cpu
+    assert "mgmatting-star" not in found
+    assert found["extra"] == Path("/x/y.safetensors")
+    assert results.find_weights(None, [])["bundled-default"].name == "default.safetensors"
+
+
+def test_findings_compare_the_rows_they_name(results):
+    def row(**mean):
+        return {"engine": "prn", "mean": {"SAD": 1.0, **mean}}
+
+    paper = {
+        "guidance": {"engine": "guidance", "mean": {"SAD": 9.0}},
+        "classic": {"engine": "classic", "mean": {"SAD": 3.0}},
+        "instance-wise": row(SAD=2.0, SAD_OCC=0.5),
+        "mgmatting": row(SAD=2.5, SAD_OCC=0.9),
+    }
+    lines = results.findings(paper, {})
+    assert any("merging on SAD_OCC" in x and "**yes** (SAD_OCC 0.50 vs 0.90)" in x for x in lines)
+    assert any("MGMatting*" in x and "not tested" in x for x in lines)
