@@ -13,7 +13,7 @@ import yaml
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from wildmatte.training.config import load_config
+from wildmatte.training.config import available_configs, load_config
 from wildmatte.training.trainer import lr_factor, train
 
 
@@ -68,6 +68,17 @@ def test_named_configs_load_and_inherit():
     assert paper["model"] == "prn" and paper["train"]["batch_size"] == 40
     assert paper["train"]["steps"] == 100000 and paper["data"]["crop_size"] == 512
     assert load_config("paper", ["train.steps=20"])["train"]["steps"] == 20
+    # Every shipped config resolves its base chain, and the CPU-scale Table 1 trio differs only
+    # in how samples are drawn.
+    for name in available_configs():
+        assert load_config(name)["name"] == name
+    trio = [load_config(f"open-{n}") for n in ("instance-wise", "mgmatting", "mgmatting-star")]
+    assert {str(c["train"]) for c in trio} == {str(trio[0]["train"])}
+    assert [(c["data"]["mode"], c["data"]["cutmask"]) for c in trio] == [
+        ("instance-wise", False),
+        ("merge", True),
+        ("merge", False),
+    ]
 
 
 def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
