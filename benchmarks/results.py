@@ -85,13 +85,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def find_weights(runs: Path | None, extra: list[str]) -> dict[str, Path]:
     """{label: .safetensors} from runs/<config>/, the bundled folder, and --weights."""
     found = {}
-    for _, config in TABLE1 + TABLE2 + SHIPPED:
+    for _, config in TABLE1 + TABLE2 + SHIPPED if runs else []:
         # The paper-scale run, else its CPU-scale counterpart (configs open-<name>).
-        for run in (config, f"open-{config}"):
-            path = runs / run / "model.safetensors" if runs else None
-            if path and path.is_file():
-                found[config] = path
-                break
+        paths = [runs / run / "model.safetensors" for run in (config, f"open-{config}")]
+        path = next((p for p in paths if p.is_file()), None)
+        if path:
+            found[config] = path
     for path in sorted((ROOT / "wildmatte" / "weights").glob("*.safetensors")):
         found[f"bundled-{path.stem}"] = path
     for item in extra:

@@ -19,7 +19,7 @@ def train_val_split(names: list[str], val_fraction: float = 0.12) -> tuple[list[
     val = {n for n in names if _unit_hash(n) < val_fraction}
     if len(names) == 1 and val_fraction < 1:
         val = set()
-    if len(names) >= 2 and 0 < val_fraction < 1:
+    elif len(names) >= 2 and 0 < val_fraction < 1:
         if not val:
             val = {by_hash[0]}
         if len(val) == len(names):
