@@ -71,10 +71,18 @@ def test_trimap_keeps_the_mask_as_unknown_and_the_eroded_mask_as_foreground():
     assert trimap[20, 20] == 1 and trimap[5, 20] == 0.5 and trimap[9, 20] == 1
 
 
-def test_classic_engine_recovers_a_clean_composite():
+@pytest.mark.parametrize("name", ["classic", "classic-knn", "classic-lkm"])
+def test_classic_engines_recover_a_clean_composite(name):
     image, mask, alpha = _scene()
-    pred = ClassicEngine()(image, mask)
+    engine = get_engine(name)
+    pred = engine(image, mask)
+    assert engine.name == name and pred.dtype == np.float32
     assert np.abs(pred - alpha).mean() < 0.02
+
+
+def test_classic_engine_names_its_methods():
+    with pytest.raises(ValueError, match="unknown classic method 'nope'"):
+        ClassicEngine("nope")
 
 
 def test_classic_engine_handles_masks_whose_erosion_leaves_no_foreground():

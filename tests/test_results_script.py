@@ -44,6 +44,25 @@ def test_findings_compare_the_rows_they_name(results):
         "instance-wise": row(SAD=2.0, SAD_OCC=0.5),
         "mgmatting": row(SAD=2.5, SAD_OCC=0.9),
     }
-    lines = results.findings(paper, {})
+    noisy = {"selftrain": row(SAD=4.0), "stage2-control": row(SAD=3.5)}
+    lines = results.findings(paper, noisy)
     assert any("merging on SAD_OCC" in x and "**yes** (SAD_OCC 0.50 vs 0.90)" in x for x in lines)
     assert any("MGMatting*" in x and "not tested" in x for x in lines)
+    # A claim about noisy guidance reads the noisy table only.
+    assert any("with noisy guidance: **no** (SAD 4.00 vs 3.50)" in x for x in lines)
+    assert any("same steps (our control): not tested" in x for x in lines)
+
+
+def test_a_difference_inside_the_paired_interval_is_called_noise(results):
+    def row(values):
+        per_case = {f"c{i}": {"SAD": v} for i, v in enumerate(values)}
+        return {"engine": "prn", "mean": {"SAD": sum(values) / len(values)}, "per_case": per_case}
+
+    base = [float(i) for i in range(30)]
+    clear = results.compare(row([v - 1.0 for v in base]), row(base), "SAD")
+    assert clear.startswith("**yes**") and "paired difference -1.00" in clear
+    noisy = [v + (0.5 if i % 2 else -0.45) for i, v in enumerate(base)]
+    assert results.compare(row(noisy), row(base), "SAD").startswith(
+        "**no difference beyond noise**"
+    )
+    assert results.compare(row(base), row([v - 1.0 for v in base]), "SAD").startswith("**no**")

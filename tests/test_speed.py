@@ -33,3 +33,7 @@ def test_classic_is_capped_by_pixels_only_on_cpu():
     assert "over the 1.1 MP budget" in skip_reason(job, 1.1)
     assert skip_reason({**job, "size": 1024}, 1.1) is None
     assert skip_reason({**engine_job("prn"), "size": 2048, "device": "cpu"}, 1.1) is None
+    # KNN and large-kernel matting get a quarter of closed-form's budget.
+    knn = {**engine_job("classic-knn"), "size": 1024, "device": "cpu"}
+    assert "over the 1.1 MP budget" in skip_reason({**knn, "size": 2048}, 4.4)
+    assert skip_reason(knn, 4.4) is None and skip_reason({**knn, "device": "cuda"}, 0.1) is None

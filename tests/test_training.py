@@ -81,6 +81,28 @@ def test_named_configs_load_and_inherit():
     ]
 
 
+def test_cpu_scale_stage2_rows_change_one_thing_each():
+    base = load_config("open-selftrain")
+    assert base["selftrain"]["init"] == "runs/open-instance-wise/model.safetensors"
+    control = load_config("open-stage2-control")
+    assert "selftrain" not in control and control["init"] == base["selftrain"]["init"]
+    assert control["train"] == base["train"] and control["data"] == base["data"]
+    views = {
+        "no-guide-pert": {"pixel": True, "region": False, "guidance": False},
+        "no-image-pert": {"pixel": False, "region": False, "guidance": True},
+        "region-pert": {"pixel": False, "region": True, "guidance": True},
+        "pixel+region-pert": {"pixel": True, "region": True, "guidance": True},
+    }
+    for name, expected in views.items():
+        cfg = load_config(f"open-{name}")
+        assert {k: cfg["selftrain"]["views"][k] for k in expected} == expected, name
+        cfg["selftrain"]["views"] = base["selftrain"]["views"]
+        assert {**cfg, "name": base["name"]} == base, name
+    seg = load_config("open-segmentation-training")
+    assert seg["selftrain"]["mode"] == "segmentation" and seg["model"]["seg_head"] is True
+    assert seg["train"] == base["train"] and seg["selftrain"]["views"] == base["selftrain"]["views"]
+
+
 def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     out = tmp_path / "run"
     final = train(tiny_config(tiny_data), out)

@@ -26,9 +26,13 @@ from wildmatte.evaluation.files import to_u16, write_json, write_png
 from wildmatte.evaluation.layouts import Case, read_inputs, read_truth
 from wildmatte.evaluation.memory import PeakMemory
 from wildmatte.evaluation.metrics import evaluate
-from wildmatte.inference.engines import DEFAULT_WEIGHTS, get_engine, pick_device
-
-ENGINE_NAMES = ("prn", "classic", "guidance")
+from wildmatte.inference.engines import (
+    CLASSIC_METHODS,
+    DEFAULT_WEIGHTS,
+    ENGINES,
+    get_engine,
+    pick_device,
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,8 @@ def parse_engine(text: str) -> EngineSpec:
     if sep and head and not any(c in head for c in "/:\\"):
         label, text = head, tail
     name, _, weights = text.partition(":")
-    if name not in ENGINE_NAMES:
-        raise InputError(
-            "--engines", f"unknown engine {name!r}: expected {', '.join(ENGINE_NAMES)}"
-        )
+    if name not in ENGINES:
+        raise InputError("--engines", f"unknown engine {name!r}: expected {', '.join(ENGINES)}")
     weights = weights or None
     if label is None:
         label = name if weights is None else f"{name}:{Path(weights).stem}"
@@ -126,7 +128,7 @@ def predict(
     if not todo:
         return record, failures
     dev = _device_of(spec, device)
-    if spec.name == "classic":
+    if spec.name in CLASSIC_METHODS:
         import_pymatting()  # a library, like torch: not the engine's memory
     with PeakMemory(dev) as mem:
         try:

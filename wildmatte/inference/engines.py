@@ -18,7 +18,9 @@ from torch.nn import functional as F
 from wildmatte.errors import InputError
 from wildmatte.model import PRN, get_config, load_model
 
-ENGINES = ("prn", "classic", "guidance")
+# Classic engines: pymatting's solvers on the same trimap (closed-form, KNN, large-kernel).
+CLASSIC_METHODS = {"classic": "cf", "classic-knn": "knn", "classic-lkm": "lkm"}
+ENGINES = ("prn", *CLASSIC_METHODS, "guidance")
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "default.safetensors"
 
@@ -87,20 +89,22 @@ def trimap_from_mask(mask: np.ndarray, erode: int | None = None) -> np.ndarray:
 
 
 class ClassicEngine:
-    """Closed-form matting (Levin et al., via pymatting) on a trimap made from the mask.
+    """Closed-form matting (Levin et al.; `method="cf"`), KNN matting (Chen et al.; "knn") or
+    large-kernel matting (He et al.; "lkm"), via pymatting, on a trimap made from the mask.
 
-    The peer baseline: no weights, no training. When erosion leaves no sure foreground, the
+    The peer baselines: no weights, no training. When erosion leaves no sure foreground, the
     largest-distance pixels of the mask are used instead; a mask with no background outside it
     is returned as is, since there is nothing to separate it from.
     """
 
-    name = "classic"
-
-    def __init__(self, erode: int | None = None) -> None:
-        self.erode = erode
+    def __init__(self, method: str = "cf", erode: int | None = None) -> None:
+        names = {m: n for n, m in CLASSIC_METHODS.items()}
+        if method not in names:
+            raise ValueError(f"unknown classic method {method!r}: expected one of {list(names)}")
+        self.name, self.method, self.erode = names[method], method, erode
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
-        from pymatting import estimate_alpha_cf
+        import pymatting
 
         mask = (guidance > 0.5).astype(np.uint8)
         if not mask.any() or mask.all():
@@ -111,7 +115,8 @@ class ClassicEngine:
             trimap[dist >= dist.max()] = 1.0
         if not (trimap == 0.5).any():
             return (trimap == 1).astype(np.float32)
-        alpha = estimate_alpha_cf(image.astype(np.float64), trimap)
+        estimate = getattr(pymatting, f"estimate_alpha_{self.method}")
+        alpha = estimate(image.astype(np.float64), trimap)
         return np.clip(alpha, 0, 1).astype(np.float32)
 
 
@@ -147,12 +152,12 @@ def get_engine(
     dtype: torch.dtype = torch.float32,
 ) -> Engine:
     """An engine by name: `prn` (weights: path, config name or None for the default),
-    `classic`, or `guidance`."""
+    `classic` (closed-form), `classic-knn`, `classic-lkm`, or `guidance`."""
     if name == "prn":
         dev = pick_device(device)
         return PRNEngine(load_prn(weights, dev), dev, dtype)
-    if name == "classic":
-        return ClassicEngine()
+    if name in CLASSIC_METHODS:
+        return ClassicEngine(CLASSIC_METHODS[name])
     if name == "guidance":
         return GuidanceEngine()
     raise ValueError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")

@@ -53,8 +53,8 @@ def _register_eval(bench) -> None:
         "--engines",
         nargs="+",
         default=["prn", "classic", "guidance"],
-        help="[label=]prn[:WEIGHTS_OR_CONFIG], classic, guidance (default: all three, "
-        "prn with the bundled weights)",
+        help="[label=]prn[:WEIGHTS_OR_CONFIG], classic, classic-knn, classic-lkm, guidance "
+        "(default: prn with the bundled weights, classic, guidance)",
     )
     p.add_argument("--layout", choices=("cwild", "aim", "pairs"), help="default: detected")
     p.add_argument("--guidance", choices=("paper", "noisy"), default="paper")
