@@ -447,7 +447,8 @@ def build_doc(args, cw, weights, paper, noisy, speed) -> str:
         "Peak MiB: each row in a fresh process, peak resident set above the process after "
         "importing torch/pymatting (Linux VmHWM); on CUDA torch.cuda.max_memory_allocated. "
         "Closed-form matting is skipped above 4.5 MP, KNN and large-kernel matting above "
-        "1.1 MP (their sparse solves grow faster than the pixel count). A load average above the core count means other work (such as a "
+        "1.1 MP (their sparse solves grow faster than the pixel count). A load average "
+        "above the core count means other work (such as a "
         "training run) shared the CPU: the latencies are then upper bounds.",
         "",
         speed_table(speed["rows"]),
