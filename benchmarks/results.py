@@ -74,6 +74,67 @@ PEERS = [
 ]
 
 
+def _claim(better, worse, text, metric="SAD", guidance="paper") -> tuple[str, str, str, str, str]:
+    return better, worse, text, metric, guidance
+
+
+# The paper's claims (and ours about the shipped model), each checked on the two rows it names.
+CLAIMS = [
+    _claim(
+        "instance-wise",
+        "mgmatting",
+        "Instance-wise training beats MGMatting's instance merging on SAD_OCC (Table 1, stage 1)",
+        "SAD_OCC",
+    ),
+    _claim(
+        "instance-wise",
+        "mgmatting-star",
+        "Instance-wise training beats instance merging without CutMask (MGMatting*) on SAD_OCC",
+        "SAD_OCC",
+    ),
+    _claim("selftrain", "instance-wise", "Self-training improves on stage 1 (Table 1)"),
+    _claim(
+        "selftrain",
+        "stage2-control",
+        "Self-training improves on stage 1 continued for the same steps (our control)",
+    ),
+    _claim(
+        "selftrain",
+        "stage2-control",
+        "Self-training improves on the control with noisy guidance",
+        guidance="noisy",
+    ),
+    _claim(
+        "selftrain",
+        "segmentation-training",
+        "Self-training beats segmentation training (Table 1, stage 2)",
+    ),
+    *[
+        _claim("selftrain", key, f"Full self-training beats the ablation '{title}' (Table 2)")
+        for title, key in TABLE2
+        if key != "selftrain"
+    ],
+    *[
+        _claim(
+            "bundled-default",
+            peer,
+            f"The shipped default beats {title} with {guidance} guidance",
+            guidance=guidance,
+        )
+        for title, peer in (("KNN matting", "classic-knn"), ("large-kernel matting", "classic-lkm"))
+        for guidance in ("paper", "noisy")
+    ],
+    _claim("open-default-selftrain", "open-default-v3", "Stage 2 improves on the shipped default"),
+    _claim("open-default-v2", "open-default", "Round 2 of stage 1 improves on round 1"),
+    *[
+        _claim(
+            "open-default-v3", "open-default-v2", f"Round 3 improves on round 2 ({g})", guidance=g
+        )
+        for g in ("paper", "noisy")
+    ],
+]
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=30, help="Composition-Wild images (2 targets each)")
@@ -223,97 +284,8 @@ def findings(paper: dict[str, dict], noisy: dict[str, dict]) -> list[str]:
             "No PRN weights were found, so none of the paper's model findings is tested "
             "here; the table holds the peers only."
         )
-    # (better, worse, claim, metric, guidance): each claim checked on the rows it names.
-    pairs = [
-        (
-            "instance-wise",
-            "mgmatting",
-            "Instance-wise training beats MGMatting's instance "
-            "merging on SAD_OCC (Table 1, stage 1)",
-            "SAD_OCC",
-            "paper",
-        ),
-        (
-            "instance-wise",
-            "mgmatting-star",
-            "Instance-wise training beats instance merging without CutMask (MGMatting*) on SAD_OCC",
-            "SAD_OCC",
-            "paper",
-        ),
-        (
-            "selftrain",
-            "instance-wise",
-            "Self-training improves on stage 1 (Table 1)",
-            "SAD",
-            "paper",
-        ),
-        (
-            "selftrain",
-            "stage2-control",
-            "Self-training improves on stage 1 continued for the same steps (our control)",
-            "SAD",
-            "paper",
-        ),
-        (
-            "selftrain",
-            "stage2-control",
-            "Self-training improves on the control with noisy guidance",
-            "SAD",
-            "noisy",
-        ),
-        (
-            "selftrain",
-            "segmentation-training",
-            "Self-training beats segmentation training (Table 1, stage 2)",
-            "SAD",
-            "paper",
-        ),
-        *[
-            (
-                "selftrain",
-                key,
-                f"Full self-training beats the ablation '{title}' (Table 2)",
-                "SAD",
-                "paper",
-            )
-            for title, key in TABLE2
-            if key != "selftrain"
-        ],
-        *[
-            (
-                "bundled-default",
-                peer,
-                f"The shipped default beats {title} with {guidance} guidance",
-                "SAD",
-                guidance,
-            )
-            for title, peer in (
-                ("KNN matting", "classic-knn"),
-                ("large-kernel matting", "classic-lkm"),
-            )
-            for guidance in ("paper", "noisy")
-        ],
-        (
-            "open-default-selftrain",
-            "open-default-v3",
-            "Stage 2 improves on the shipped default",
-            "SAD",
-            "paper",
-        ),
-        (
-            "open-default-v2",
-            "open-default",
-            "Round 2 of stage 1 improves on round 1",
-            "SAD",
-            "paper",
-        ),
-        *[
-            ("open-default-v3", "open-default-v2", f"Round 3 improves on round 2 ({g})", "SAD", g)
-            for g in ("paper", "noisy")
-        ],
-    ]
     tables = {"paper": paper, "noisy": noisy}
-    for better, worse, claim, metric, guidance in pairs:
+    for better, worse, claim, metric, guidance in CLAIMS:
         table = tables[guidance]
         if sad(table, better, metric) is None or sad(table, worse, metric) is None:
             out.append(f"{claim}: not tested (weights for `{better}` and `{worse}` not found).")

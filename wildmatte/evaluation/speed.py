@@ -30,9 +30,7 @@ PRESETS = {
     "prn": ("prn", "prn"),
     "prn-light": ("prn", "prn-light"),
     "prn-tiny": ("prn", "prn-tiny"),
-    "classic": ("classic", None),
-    "classic-knn": ("classic-knn", None),
-    "classic-lkm": ("classic-lkm", None),
+    **{name: (name, None) for name in CLASSIC_METHODS},
     "guidance": ("guidance", None),
 }
 DEFAULT_ENGINES = ("prn", "prn-light", "classic", "classic-knn", "classic-lkm")
