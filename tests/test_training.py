@@ -9,12 +9,14 @@ import sys
 import time
 
 import numpy as np
+import torch
 import yaml
 from safetensors import safe_open
 from safetensors.torch import load_file
 
+from wildmatte.training import trainer
 from wildmatte.training.config import available_configs, load_config
-from wildmatte.training.trainer import lr_factor, train
+from wildmatte.training.trainer import TimeBudget, _to, half_collate, lr_factor, train
 
 
 def tiny_config(data: dict, **train_overrides) -> dict:
@@ -117,6 +119,51 @@ def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     assert [int(r["step"]) for r in val] == [10, 20]
     assert all(np.isfinite(float(r["paper/SAD"])) for r in val)
     assert (out / "loss.png").stat().st_size > 1000
+
+
+def test_time_budget_fits_the_steps_to_the_measured_speed(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(trainer.time, "perf_counter", lambda: clock[0])
+    budget = TimeBudget(minutes=1.0, cap=10_000, start=0, skip=2, every=4)
+    clock[0] += 5.0  # building the data and model: counted against the budget
+    total = 10_000
+    for step in range(1, 11):
+        clock[0] += 0.5  # one step
+        total = budget.plan(step, total)
+        if step < 6:  # not yet re-fitted: two steps skipped, then four measured
+            assert total == 10_000
+    # 10 steps done 10 s in; 50 s left at 0.5 s a step: 100 more.
+    assert total == 10 + 100
+    assert TimeBudget(1.0, cap=50, start=0, skip=2, every=4).plan(2, 50) == 50
+    late = TimeBudget(1.0, cap=10_000, start=0, skip=20, every=20)
+    clock[0] += 61.0  # slower steps than the budget allows a fit for
+    assert late.plan(3, 10_000) == 3
+    capped = TimeBudget(1.0, cap=50, start=0, skip=0, every=1)
+    assert capped.plan(0, 50) == 50 and capped.plan(1, 50) == 50  # fast steps: the cap holds
+
+
+def test_half_collate_halves_floats_and_to_restores_float32():
+    samples = [{"image": torch.rand(3, 8, 8), "index": torch.tensor(i)} for i in range(2)]
+    batch = half_collate(samples)
+    assert batch["image"].dtype == torch.float16 and batch["index"].dtype == torch.int64
+    moved = _to(batch, torch.device("cpu"))
+    assert moved["image"].dtype == torch.float32 and moved["index"].dtype == torch.int64
+    exact = torch.stack([s["image"] for s in samples])
+    assert float((moved["image"] - exact).abs().max()) <= 2.5e-4
+
+
+def test_minutes_budget_ends_the_schedule_when_the_time_ends(tiny_data, tmp_path):
+    out = tmp_path / "run"
+    cfg = tiny_config(tiny_data, steps=100_000, minutes=0.1, val_every=0, ckpt_every=1000)
+    started = time.perf_counter()
+    train(cfg, out)
+    elapsed = time.perf_counter() - started
+    rows = read_rows(out / "metrics.csv")
+    assert 20 < len(rows) < 100_000 and elapsed < 6 + 30  # 6 s of budget, plus start and save
+    lrs = [float(r["lr"]) for r in rows]
+    # Warm-up, then a cosine that reaches its floor (1% of 2e-3) on the last step.
+    assert lrs[-1] < 0.05 * max(lrs)
+    assert _checkpoint_step(out / "checkpoint.safetensors") == len(rows)
 
 
 def _cli(args, env=None):

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One training run on a lent GPU machine, then GPU timings; everything worth keeping goes to $OUT.
+#
+#   scripts/gpu_train.sh [CONFIG] [MINUTES]      (default: open-default-v4, the config's budget)
+#
+# The machine is bare: the starter data travels in .devdata/ (WILDMATTE_DATA), packages its
+# image lacks as wheels in .whl/, and the run starts from the shipped default's weights.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+CONFIG=${1:-open-default-v4}
+MINUTES=${2:-}
+OUT=${OUT:-outputs/gpu-run}
+mkdir -p "$OUT"
+
+if compgen -G ".whl/*.whl" >/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export WILDMATTE_DATA=${WILDMATTE_DATA:-$PWD/.devdata}
+# One OpenCV thread per data worker: fourteen workers each with a pool of 16 fight for the cores.
+export OPENCV_FOR_THREADS_NUM=1 PYTHONUNBUFFERED=1
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
+df -h /dev/shm | tail -1
+mkdir -p runs/open-default-v3
+cp wildmatte/weights/default.safetensors runs/open-default-v3/model.safetensors
+cp wildmatte/weights/default.json runs/open-default-v3/model.json
+
+run=runs/$CONFIG
+args=(--config "$CONFIG" --out "$run")
+[ -n "$MINUTES" ] && args+=(--set "train.minutes=$MINUTES")
+# SIGTERM makes the trainer finish its step and save; the kill is only for a hang.
+timeout -s TERM -k 30 900 python3 -m wildmatte train "${args[@]}" 2>&1 \
+  | tr '\r' '\n' | awk '!/^train:/ || NR % 200 == 0' | tee "$OUT/train.log"
+status=${PIPESTATUS[0]}
+for f in model.safetensors model.json metrics.csv val.csv loss.png; do
+  [ -f "$run/$f" ] && cp "$run/$f" "$OUT/"
+done
+tail -3 "$run/metrics.csv"
+echo "training exit status $status"
+
+timeout 75 python3 -m wildmatte bench speed --device cuda --engines prn-light prn \
+  --sizes 512 2048 --budget 1 --repeats 10 --json "$OUT/speed-cuda.json" 2>&1 | tail -20
+exit "$status"
