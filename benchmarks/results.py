@@ -60,7 +60,8 @@ TABLE2 = [
 SHIPPED = [
     ("Stage 1, round 1 (prn-light, open-default)", "open-default"),
     ("Stage 1, round 2 (prn-light, open-default-v2)", "open-default-v2"),
-    ("Stage 1, round 3, shipped (prn-light, open-default-v3)", "open-default-v3"),
+    ("Stage 1, round 3 (prn-light, open-default-v3)", "open-default-v3"),
+    ("Stage 1, round 4, GPU (prn-light, open-default-v4)", "open-default-v4"),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # One training run on a lent GPU machine, then GPU timings; everything worth keeping goes to $OUT.
 #
-#   scripts/gpu_train.sh [CONFIG] [MINUTES]      (default: open-default-v4, the config's budget)
+#   [INIT=weights] [SPEED=0] scripts/gpu_train.sh [CONFIG] [MINUTES]
 #
-# The machine is bare: the starter data travels in .devdata/ (WILDMATTE_DATA), packages its
-# image lacks as wheels in .whl/, and the run starts from the shipped default's weights.
+# The machine is bare: the starter data travels in .devdata/ (WILDMATTE_DATA) and packages its
+# image lacks as wheels in .whl/. The run starts from INIT (default: the shipped default's
+# weights, which travel with the repository) instead of the config's `init`, which lies in
+# runs/ and stays behind. SPEED=0 skips the GPU timings.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${1:-open-default-v4}
@@ -25,12 +27,8 @@ export OPENCV_FOR_THREADS_NUM=1 PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
 df -h /dev/shm | tail -1
-mkdir -p runs/open-default-v3
-cp wildmatte/weights/default.safetensors runs/open-default-v3/model.safetensors
-cp wildmatte/weights/default.json runs/open-default-v3/model.json
-
 run=runs/$CONFIG
-args=(--config "$CONFIG" --out "$run")
+args=(--config "$CONFIG" --out "$run" --set "init=${INIT:-wildmatte/weights/default.safetensors}")
 [ -n "$MINUTES" ] && args+=(--set "train.minutes=$MINUTES")
 # SIGTERM makes the trainer finish its step and save; the kill is only for a hang.
 timeout -s TERM -k 30 900 python3 -m wildmatte train "${args[@]}" 2>&1 \
@@ -42,6 +40,7 @@ done
 tail -3 "$run/metrics.csv"
 echo "training exit status $status"
 
+[ "${SPEED:-1}" = 0 ] && exit "$status"
 timeout 75 python3 -m wildmatte bench speed --device cuda --engines prn-light prn \
   --sizes 512 2048 --budget 1 --repeats 10 --json "$OUT/speed-cuda.json" 2>&1 | tail -20
 exit "$status"
