@@ -62,6 +62,7 @@ SHIPPED = [
     ("Stage 1, round 2 (prn-light, open-default-v2)", "open-default-v2"),
     ("Stage 1, round 3 (prn-light, open-default-v3)", "open-default-v3"),
     ("Stage 1, round 4, GPU (prn-light, open-default-v4)", "open-default-v4"),
+    ("Stage 1, round 5, GPU (prn-light, open-default-v5)", "open-default-v5"),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -125,12 +126,16 @@ CLAIMS = [
         for title, peer in (("KNN matting", "classic-knn"), ("large-kernel matting", "classic-lkm"))
         for guidance in ("paper", "noisy")
     ],
-    _claim("open-default-selftrain", "open-default-v3", "Stage 2 improves on the shipped default"),
+    _claim("open-default-selftrain", "bundled-default", "Stage 2 improves on the shipped default"),
     _claim("open-default-v2", "open-default", "Round 2 of stage 1 improves on round 1"),
     *[
         _claim(
-            "open-default-v3", "open-default-v2", f"Round 3 improves on round 2 ({g})", guidance=g
+            f"open-default-v{n}",
+            f"open-default-v{n - 1}",
+            f"Round {n} improves on round {n - 1} ({g} guidance)",
+            guidance=g,
         )
+        for n in (3, 4, 5)
         for g in ("paper", "noisy")
     ],
 ]
