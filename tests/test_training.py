@@ -111,6 +111,7 @@ def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     rows = read_rows(out / "metrics.csv")
     losses = [float(r["loss"]) for r in rows]
     assert len(losses) == 20
+    assert all(0 <= float(r["sec_data_wait"]) <= float(r["sec_per_step"]) for r in rows)
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
     assert (
         final.is_file() and (out / "model.json").is_file() and (out / "best.safetensors").is_file()

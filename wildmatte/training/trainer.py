@@ -345,7 +345,11 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     t_last = time.perf_counter()
     try:
         while step < total and not stop_requested:
-            batch = _to(next(batches), d.device)
+            t_data = time.perf_counter()
+            batch = next(batches)
+            # Time spent waiting for the data workers: near 0 unless they starve the model.
+            data_wait = time.perf_counter() - t_data
+            batch = _to(batch, d.device)
             with autocast:
                 out_heads = net(batch["image"], batch["guidance"])
             out_heads = {k: v.float() for k, v in out_heads.items()}
@@ -356,7 +360,10 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                 out_heads, batch, tuple(tc["head_weights"]), tc["loss"], bands
             )
             if weak_batches is not None:
-                weak = _to(next(weak_batches), d.device)
+                t_data = time.perf_counter()
+                weak = next(weak_batches)
+                data_wait += time.perf_counter() - t_data
+                weak = _to(weak, d.device)
                 with autocast:
                     loss_nat, nat_logs = stage2_loss(net, teacher, weak, st)
                 loss = loss + st.get("weight", 1.0) * loss_nat.float()
@@ -381,7 +388,10 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                 sec = now - t_last
                 t_last = now
                 logs.update(
-                    loss=float(loss.detach()), lr=scheduler.get_last_lr()[0], sec_per_step=sec
+                    loss=float(loss.detach()),
+                    lr=scheduler.get_last_lr()[0],
+                    sec_per_step=sec,
+                    sec_data_wait=data_wait,
                 )
                 bar.update(1)
                 bar.set_postfix(loss=f"{logs['loss']:.4f}", s_per_step=f"{sec:.2f}")
