@@ -1,6 +1,7 @@
 """Training-sample throughput of one data worker (one process, one thread) on the starter data.
 
-Usage: python benchmarks/data_speed.py [--crop 512] [--n 200] [--procedural 0.3] [--modes ...]
+Usage: python benchmarks/data_speed.py [--crop 512] [--n 200] [--procedural 0.3] [--noisy 0.5]
+       [--modes ...]
 
 Prints, per mode, samples/s by the wall clock and per CPU-second of this process. On a busy
 machine (the load average is printed) the wall-clock figure mostly measures the other work;
@@ -37,7 +38,9 @@ def warm_caches(dataset) -> None:
         dataset.bg_set.read_u8(j, min_side=dataset.crop_size)
 
 
-def samples_per_second(mode: str, crop: int, n: int, procedural: float) -> tuple[float, float]:
+def samples_per_second(
+    mode: str, crop: int, n: int, procedural: float, noisy: float = 0.0
+) -> tuple[float, float]:
     """(samples per wall-clock second, samples per CPU-second) over n warm samples."""
     cfg = {
         "fg": [{"type": "rgba", "root": "{data}/fg-train", "val_fraction": 0.12}],
@@ -45,6 +48,7 @@ def samples_per_second(mode: str, crop: int, n: int, procedural: float) -> tuple
         "crop_size": crop,
         "mode": mode,
         "procedural_ratio": procedural,
+        "noisy_guidance_ratio": noisy,
         "length": 10 * n,
     }
     dataset = build_train_dataset(cfg, seed=0)
@@ -62,6 +66,9 @@ def main() -> None:
     parser.add_argument("--crop", type=int, default=512)
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--procedural", type=float, default=0.3)
+    parser.add_argument(
+        "--noisy", type=float, default=0.0, help="share of segmenter-like guidance (rounds 2-5)"
+    )
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -69,9 +76,10 @@ def main() -> None:
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     print(f"load average {load:.2f} on {cores} cores" + ("  (busy machine)" if load > 0.5 else ""))
     for mode in args.modes:
-        wall, cpu = samples_per_second(mode, args.crop, args.n, args.procedural)
+        wall, cpu = samples_per_second(mode, args.crop, args.n, args.procedural, args.noisy)
         print(
-            f"{mode:14s} {args.crop}² crops, procedural {args.procedural:.0%}: "
+            f"{mode:14s} {args.crop}² crops, procedural {args.procedural:.0%}, "
+            f"noisy guidance {args.noisy:.0%}: "
             f"{wall:6.1f} samples/s wall, {cpu:6.1f} samples per CPU-second"
         )
 
