@@ -80,6 +80,20 @@ def test_transition_and_object_points():
     assert len(augment.object_points(np.ones((100, 100)), max_points=500)) <= 1000
 
 
+def test_points_are_every_kth_pixel_in_row_major_order():
+    # Searched within the bounding box, they must be the points of the whole image.
+    alpha = np.zeros((90, 120), np.float32)
+    alpha[30:70, 50:110] = np.linspace(0.0, 1.0, 60)[None]
+    for max_points in (4096, 100, 7):
+        for points, region in (
+            (augment.object_points(alpha, max_points), alpha > 0),
+            (augment.transition_points(alpha, max_points), (alpha > 0) & (alpha < 1)),
+        ):
+            ys, xs = np.nonzero(region)
+            step = max(1, len(xs) // max_points)
+            np.testing.assert_array_equal(points, np.stack([xs[::step], ys[::step]], axis=1))
+
+
 def test_color_matrix():
     np.testing.assert_allclose(augment.color_matrix(0, 1, 1), np.eye(3), atol=1e-12)
     grey = np.full(3, 0.4)

@@ -243,3 +243,20 @@ def test_simulated_guidance_kernel_range_can_be_set_in_pixels():
         widest = max(widest, grown)
     # A 25-px ellipse dilation grows each side of the 48-px square by 12 px.
     assert widest >= (72 * 72 - 48 * 48) * 0.9
+
+
+@pytest.mark.parametrize("centre", [(100, 100), (6, 6), (125, 60)])
+def test_simulate_guidance_on_the_bounding_box_equals_whole_image_morphology(centre):
+    # The morphology runs on the object's padded bounding box; at the image border and inside
+    # it must give what the same operations on the whole image give.
+    alpha = _soft_disk(128, 20) if centre == (100, 100) else _disk(128, 15, centre)
+    ops = [[cv2.erode], [cv2.dilate], [cv2.erode, cv2.dilate], [cv2.dilate, cv2.erode]]
+    for seed in range(12):
+        ref_rng = np.random.default_rng(seed)  # the same draws, in the same order
+        mask = (alpha >= ref_rng.uniform(0.01, 1.0)).astype(np.uint8)
+        chosen = ops[ref_rng.integers(len(ops))]
+        for op, size in [(op, ref_rng.integers(1, 30)) for op in chosen]:
+            mask = op(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        got = simulate_guidance(alpha, np.random.default_rng(seed), kernel=(1, 29))
+        if mask.any():
+            np.testing.assert_array_equal(got, mask.astype(np.float32))
