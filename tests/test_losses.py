@@ -4,6 +4,7 @@ import torch
 
 from wildmatte.training.checkpoint import load_checkpoint, save_checkpoint
 from wildmatte.training.losses import (
+    background_loss,
     composition_loss,
     l1_loss,
     laplacian_loss,
@@ -18,6 +19,21 @@ def test_l1_with_and_without_region():
     assert torch.isclose(l1_loss(pred, gt), torch.tensor(1.5 / 4))
     region = torch.tensor([[[[0.0, 1.0], [0.0, 0.0]]]])
     assert torch.isclose(l1_loss(pred, gt, region), torch.tensor(1.0))
+
+
+def test_background_loss_counts_alpha_only_where_the_target_is_absent():
+    gt = torch.tensor([[[[0.0, 0.0], [1.0, 0.5]]]])
+    pred = torch.tensor([[[[0.25, 1.0], [0.0, 1.0]]]])  # errors on the target are not its job
+    assert torch.isclose(background_loss(pred, gt), torch.tensor(1.25 / 4))
+    region = torch.tensor([[[[1.0, 0.0], [1.0, 1.0]]]])
+    assert torch.isclose(background_loss(pred, gt, region), torch.tensor(0.25 / 3))
+    # In matting_loss only when weighted: a perfect prediction still costs nothing.
+    alpha = (torch.rand(1, 1, 32, 32) > 0.5).float()
+    perfect = {h: alpha.clone() for h in ("alpha_os8", "alpha_os4", "alpha_os1")}
+    total, logs = matting_loss(perfect, _batch(alpha), terms={"l1": 1.0, "bg": 2.0})
+    assert float(total) < 1e-6 and logs["bg_os1"] == 0.0
+    _, logs = matting_loss(perfect, _batch(alpha))
+    assert "bg_os1" not in logs
 
 
 def test_composition_loss_is_zero_for_true_alpha_and_measures_colour_error():

@@ -105,6 +105,15 @@ def test_cpu_scale_stage2_rows_change_one_thing_each():
     assert seg["train"] == base["train"] and seg["selftrain"]["views"] == base["selftrain"]["views"]
 
 
+def test_background_loss_experiment_changes_only_the_loss():
+    control, bgloss = load_config("open-bgloss-control"), load_config("open-bgloss")
+    assert bgloss["train"].pop("loss") == {"l1": 1.0, "comp": 1.0, "lap": 1.0, "bg": 2.0}
+    assert "bg" not in control["train"].get("loss", {})
+    control["train"].pop("loss", None)
+    assert {**bgloss, "name": control["name"]} == control
+    assert control["train"]["minutes"] is None  # a fixed step count: the same for both
+
+
 def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     out = tmp_path / "run"
     final = train(tiny_config(tiny_data), out)

@@ -34,6 +34,14 @@ def composition_loss(
     return _weighted_mean((alpha * fg + (1.0 - alpha) * bg - image).abs(), weight)
 
 
+def background_loss(
+    pred: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean predicted alpha where the target is absent (α = 0): with a weight, an extra cost on
+    taking pieces of neighbours and background, on top of L1's symmetric one."""
+    return _weighted_mean(pred.clamp(min=0.0) * (gt <= 0).to(pred.dtype), weight)
+
+
 def _gauss_kernel(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], device=device, dtype=dtype)
     k = torch.outer(k, k)
@@ -97,6 +105,7 @@ def matting_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Composited-data loss: (L1 + composition + Laplacian) on each head, heads weighted 1:1:2.
 
+    `terms` weighs them ({"l1", "comp", "lap"}, plus an optional "bg": background_loss).
     `bands` = (weight_os4, weight_os1) restricts the finer heads to their uncertain bands.
     """
     terms = terms or {"l1": 1.0, "comp": 1.0, "lap": 1.0}
@@ -111,6 +120,8 @@ def matting_loss(
             "comp": composition_loss(pred, batch["fg"], batch["bg"], batch["image"], region),
             "lap": laplacian_loss(pred, gt, region),
         }
+        if terms.get("bg"):
+            parts["bg"] = background_loss(pred, gt, region)
         head_loss = sum(terms.get(k, 0.0) * v for k, v in parts.items())
         total = total + hw * head_loss
         for k, v in parts.items():
