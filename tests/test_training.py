@@ -174,6 +174,10 @@ def test_minutes_budget_ends_the_schedule_when_the_time_ends(tiny_data, tmp_path
     # Warm-up, then a cosine that reaches its floor (1% of 2e-3) on the last step.
     assert lrs[-1] < 0.05 * max(lrs)
     assert _checkpoint_step(out / "checkpoint.safetensors") == len(rows)
+    # Resumed, it keeps the fitted plan (here: already done) rather than a fresh budget.
+    train(cfg, out, resume=True)
+    assert len(read_rows(out / "metrics.csv")) == len(rows)
+    assert _checkpoint_step(out / "checkpoint.safetensors") == len(rows)
 
 
 def _cli(args, env=None):

@@ -24,6 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Sampler, default_collate
 from tqdm import tqdm
 
+from wildmatte.errors import WildmatteError
 from wildmatte.model import PRN, get_config, save_model
 from wildmatte.training.checkpoint import (
     load_checkpoint,
@@ -257,7 +258,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
 
         teacher = EMATeacher(model, st.get("ema", 0.999))
 
-    start, best_sad = 0, math.inf
+    start, best_sad, fitted = 0, math.inf, None
     ckpt_path = out / CHECKPOINT
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path)
@@ -269,8 +270,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
         torch.set_rng_state(state["rng"])
         start = int(state["step"])
         best_sad = float(state.get("best_sad", math.inf))
-        if tc["minutes"]:  # keep the fitted plan; a step-count run takes `steps` as given
-            total = int(state.get("total", total))
+        fitted = int(state.get("total", cap))
         if d.main:
             print(f"resuming from {ckpt_path} at step {start}")
 
@@ -288,9 +288,11 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     # batch_size is global: the paper's 40 is split over the processes.
     per_rank = max(1, tc["batch_size"] // d.world)
     budget = None
-    if tc["minutes"] and not (resume and ckpt_path.is_file()):
+    if tc["minutes"] and fitted is not None and fitted < cap:
+        total = fitted  # resumed: keep the plan fitted before the kill
+    elif tc["minutes"]:  # a step-count run takes `steps` as given, resumed or not
         if d.world > 1:
-            raise ValueError("train.minutes needs one process: each would fit its own plan")
+            raise WildmatteError("train.minutes: needs one process (each would fit its own plan)")
         budget = TimeBudget(float(tc["minutes"]), cap, start)
     batches = iter(_loader(train_set, per_rank, d, start, cap, tc["workers"]))
     weak_batches = None
