@@ -63,6 +63,8 @@ SHIPPED = [
     ("Stage 1, round 3 (prn-light, open-default-v3)", "open-default-v3"),
     ("Stage 1, round 4, GPU (prn-light, open-default-v4)", "open-default-v4"),
     ("Stage 1, round 5, GPU (prn-light, open-default-v5)", "open-default-v5"),
+    ("Round 5 + 700 CPU steps at 384² (control, open-bgloss-control)", "open-bgloss-control"),
+    ("Round 5 + 700 CPU steps + background loss (open-bgloss)", "open-bgloss"),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -136,6 +138,17 @@ CLAIMS = [
             guidance=g,
         )
         for n in (3, 4, 5)
+        for g in ("paper", "noisy")
+    ],
+    *[
+        _claim(
+            "open-bgloss",
+            "open-bgloss-control",
+            f"The background loss cuts {metric} against its control ({g} guidance)",
+            metric=metric,
+            guidance=g,
+        )
+        for metric in ("SAD_BG", "SAD")
         for g in ("paper", "noisy")
     ],
 ]
