@@ -57,7 +57,8 @@ TABLE2 = [
     ("pixel + region-level", "pixel+region-pert"),
     ("pixel-level (full self-training)", "selftrain"),
 ]
-SHIPPED = [
+# The default model's rounds, and experiments that start from it.
+DEFAULT_RUNS = [
     ("Stage 1, round 1 (prn-light, open-default)", "open-default"),
     ("Stage 1, round 2 (prn-light, open-default-v2)", "open-default-v2"),
     ("Stage 1, round 3 (prn-light, open-default-v3)", "open-default-v3"),
@@ -176,7 +177,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def find_weights(runs: Path | None, extra: list[str]) -> dict[str, Path]:
     """{label: .safetensors} from runs/<config>/, the bundled folder, and --weights."""
     found = {}
-    for _, config in TABLE1 + TABLE2 + SHIPPED if runs else []:
+    for _, config in TABLE1 + TABLE2 + DEFAULT_RUNS if runs else []:
         # The paper-scale run, else its CPU-scale counterpart (configs open-<name>).
         paths = [runs / run / "model.safetensors" for run in (config, f"open-{config}")]
         path = next((p for p in paths if p.is_file()), None)
@@ -372,9 +373,9 @@ def scale_text(args, cw: Path, weights: dict[str, Path], n_targets: int) -> str:
 def build_doc(args, cw, weights, paper, noisy, speed) -> str:
     engines_p, engines_n = _engine_rows(paper), _engine_rows(noisy)
     bundled = [(k, k) for k in engines_p if k.startswith("bundled-")]
-    extra_keys = {k for _, k in PEERS + TABLE1 + TABLE2 + SHIPPED} | {k for k, _ in bundled}
+    extra_keys = {k for _, k in PEERS + TABLE1 + TABLE2 + DEFAULT_RUNS} | {k for k, _ in bundled}
     extra = [(k, k) for k in engines_p if k not in extra_keys]
-    table1 = _rows(PEERS + TABLE1 + SHIPPED + bundled + extra, engines_p)
+    table1 = _rows(PEERS + TABLE1 + DEFAULT_RUNS + bundled + extra, engines_p)
     table2 = _rows(TABLE2, engines_p)
     grid = paper.get("grid")
     command = " ".join(["python benchmarks/results.py", *sys.argv[1:]])

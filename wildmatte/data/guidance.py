@@ -142,8 +142,8 @@ def noisy_guidance(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return np.zeros_like(alpha, dtype=np.float32)
     fallback = binary
 
-    _, _, box_w, box_h = cv2.boundingRect(binary)
-    size = float(max(box_w, box_h))
+    rows, cols = _box(binary)
+    size = float(max(rows.stop - rows.start, cols.stop - cols.start))
 
     factor = 1.0 + rng.choice([-1.0, 1.0]) * rng.uniform(0.05, 0.15)
     mask = _rescale_about_centre(binary, factor)

@@ -201,6 +201,13 @@ def _to(batch: dict, device: torch.device) -> dict:
     return moved
 
 
+def _next_timed(batches) -> tuple[dict, float]:
+    """The next batch, and how long the step waited for the data workers to make it."""
+    start = time.perf_counter()
+    batch = next(batches)
+    return batch, time.perf_counter() - start
+
+
 class TimeBudget:
     """Fits the number of steps to a wall-clock budget from the measured time per step.
 
@@ -347,10 +354,8 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     t_last = time.perf_counter()
     try:
         while step < total and not stop_requested:
-            t_data = time.perf_counter()
-            batch = next(batches)
-            # Time spent waiting for the data workers: near 0 unless they starve the model.
-            data_wait = time.perf_counter() - t_data
+            # Near 0 unless the data workers starve the model.
+            batch, data_wait = _next_timed(batches)
             batch = _to(batch, d.device)
             with autocast:
                 out_heads = net(batch["image"], batch["guidance"])
@@ -362,9 +367,8 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                 out_heads, batch, tuple(tc["head_weights"]), tc["loss"], bands
             )
             if weak_batches is not None:
-                t_data = time.perf_counter()
-                weak = next(weak_batches)
-                data_wait += time.perf_counter() - t_data
+                weak, weak_wait = _next_timed(weak_batches)
+                data_wait += weak_wait
                 weak = _to(weak, d.device)
                 with autocast:
                     loss_nat, nat_logs = stage2_loss(net, teacher, weak, st)
