@@ -26,12 +26,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check wildmatte tests benchmarks
-	$(BIN)/ruff format --check wildmatte tests benchmarks
+	$(BIN)/ruff check wildmatte tests benchmarks scripts
+	$(BIN)/ruff format --check wildmatte tests benchmarks scripts
 
 format: $(STAMP)
-	$(BIN)/ruff format wildmatte tests benchmarks
-	$(BIN)/ruff check --fix wildmatte tests benchmarks
+	$(BIN)/ruff format wildmatte tests benchmarks scripts
+	$(BIN)/ruff check --fix wildmatte tests benchmarks scripts
 
 # Latency and peak memory of every engine at 512², 1024², 2048² (CPU; add BENCH_ARGS="--device cuda").
 BENCH_ARGS ?=

@@ -66,6 +66,11 @@ DEFAULT_RUNS = [
     ("Stage 1, round 5, GPU (prn-light, open-default-v5)", "open-default-v5"),
     ("Round 5 + 700 CPU steps at 384² (control, open-bgloss-control)", "open-bgloss-control"),
     ("Round 5 + 700 CPU steps + background loss (open-bgloss)", "open-bgloss"),
+    ("Round 5 + 95 CPU min at 512² + background loss (open-bgloss512)", "open-bgloss512"),
+    (
+        "The same with BatchNorm frozen (open-bgloss512-frozen-bn)",
+        "open-bgloss512-frozen-bn",
+    ),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -150,6 +155,27 @@ CLAIMS = [
             guidance=g,
         )
         for metric in ("SAD_BG", "SAD")
+        for g in ("paper", "noisy")
+    ],
+    *[
+        _claim(
+            run,
+            "open-default-v5",
+            f"{run} improves on round 5 on {metric} ({g} guidance)",
+            metric=metric,
+            guidance=g,
+        )
+        for run in ("open-bgloss512", "open-bgloss512-frozen-bn")
+        for metric in ("SAD", "SAD_BG")
+        for g in ("paper", "noisy")
+    ],
+    *[
+        _claim(
+            "open-bgloss512-frozen-bn",
+            "open-bgloss512",
+            f"Frozen BatchNorm helps a batch-4 fine-tune ({g} guidance)",
+            guidance=g,
+        )
         for g in ("paper", "noisy")
     ],
 ]

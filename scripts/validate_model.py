@@ -3,7 +3,8 @@ guidance mask itself, on the held-out validation composites of a training config
 
 Run: .venv/bin/python scripts/validate_model.py --weights wildmatte/weights/default.safetensors \
         --config open-default --grid docs/validation_grid.png
-Prints a Markdown table (means over the set; SAD, Grad, Conn /1000) per guidance variant.
+Prints Markdown tables (means over the set; SAD, Grad, Conn /1000) per guidance variant: the
+metrics, then SAD_BG split by how far outside the guidance mask the error lies.
 """
 
 from __future__ import annotations
@@ -16,30 +17,33 @@ import cv2
 import numpy as np
 
 from wildmatte.data.dataset import build_val_set
-from wildmatte.evaluation.metrics import evaluate
+from wildmatte.evaluation.metrics import evaluate, sad_bg_by_distance
 from wildmatte.inference.engines import get_engine
 from wildmatte.inference.io import write_png
 from wildmatte.training.config import deep_merge, load_config
 
 METRICS = ("SAD", "MSE", "Grad", "Conn", "SAD_FG", "SAD_BG")
+BG_SPLIT = ("in mask", "0-8 px", "8-20 px", "20-50 px", ">50 px")
 
 
 def run_engine(engine, samples: list[dict]) -> tuple[dict[str, float], list[np.ndarray]]:
-    scores, preds, start = {m: [] for m in METRICS}, [], time.perf_counter()
+    scores, preds, seconds = {m: [] for m in METRICS + BG_SPLIT}, [], 0.0
     for s in samples:
-        image = s["image"].numpy().transpose(1, 2, 0)
+        image, guidance = s["image"].numpy().transpose(1, 2, 0), s["guidance"][0].numpy()
+        start = time.perf_counter()
         # Scored as the 8-bit PNG the tool writes, like the DIM evaluation.
-        pred = np.rint(engine(image, s["guidance"][0].numpy()) * 255) / 255
-        for k, v in evaluate(pred, s["alpha"][0].numpy()).items():
+        pred = np.rint(engine(image, guidance) * 255) / 255
+        seconds += time.perf_counter() - start
+        gt = s["alpha"][0].numpy()
+        for k, v in (evaluate(pred, gt) | sad_bg_by_distance(pred, gt, guidance)).items():
             scores[k].append(v)
         preds.append(pred)
     means = {k: float(np.mean(v)) for k, v in scores.items()}
-    means["s/image"] = (time.perf_counter() - start) / len(samples)
+    means["s/image"] = seconds / len(samples)
     return means, preds
 
 
-def table(results: dict[str, dict[str, float]]) -> str:
-    cols = (*METRICS, "s/image")
+def table(results: dict[str, dict[str, float]], cols: tuple[str, ...]) -> str:
     lines = ["| engine | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, r in results.items():
         cells = [f"{r[c]:.4f}" if c == "MSE" else f"{r[c]:.2f}" for c in cols]
@@ -83,7 +87,9 @@ def main() -> None:
             results[name], preds[name] = run_engine(engine, samples)
         out[variant] = results
         print(f"\n{variant} guidance, {len(samples)} validation composites:\n")
-        print(table(results))
+        print(table(results, (*METRICS, "s/image")))
+        print(f"\nSAD_BG by distance outside the guidance mask ({variant}):\n")
+        print(table(results, BG_SPLIT))
         if args.grid and variant == "paper":
             write_png(args.grid, grid(samples, preds, args.rows))
             print(f"\ngrid: {args.grid} (columns: image+guidance, {', '.join(preds)}, GT)")

@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 
-from wildmatte.evaluation.metrics import conn, evaluate, grad, mse, sad, sad_bg, sad_fg
+from wildmatte.evaluation.metrics import (
+    conn,
+    evaluate,
+    grad,
+    mse,
+    sad,
+    sad_bg,
+    sad_bg_by_distance,
+    sad_fg,
+)
 
 
 def _random_alpha(seed: int = 0, size: int = 32) -> np.ndarray:
@@ -42,6 +51,25 @@ def test_sad_splits_into_fg_and_bg():
     assert sad_fg(pred, gt) == pytest.approx(8 * 0.75 / 1000)
     assert sad_bg(pred, gt) == pytest.approx(8 * 0.25 / 1000)
     assert sad_fg(pred, gt) + sad_bg(pred, gt) == pytest.approx(sad(pred, gt))
+
+
+def test_background_error_splits_by_distance_from_the_mask():
+    gt = np.zeros((1, 100))
+    gt[0, :10] = 1.0  # the target: columns 0-9
+    mask = np.zeros_like(gt)
+    mask[0, :20] = 1  # the guidance reaches 10 px past it
+    pred = np.zeros_like(gt)
+    pred[0, 15] = 0.5  # inside the mask, on background
+    pred[0, 24] = 0.25  # 5 px outside it
+    pred[0, 39] = 1.0  # 20 px outside it: the upper edge belongs to the band
+    pred[0, 99] = 0.5  # 80 px outside it
+    split = sad_bg_by_distance(pred, gt, mask)
+    assert split == pytest.approx(
+        {"in mask": 0.5e-3, "0-8 px": 0.25e-3, "8-20 px": 1e-3, "20-50 px": 0, ">50 px": 0.5e-3}
+    )
+    assert sum(split.values()) == pytest.approx(sad_bg(pred, gt))
+    empty = sad_bg_by_distance(pred, gt, np.zeros_like(gt), edges=(8,))
+    assert empty == pytest.approx({"in mask": 0, "0-8 px": 0, ">8 px": sad_bg(pred, gt)})
 
 
 def test_occluded_sad_counts_only_the_other_objects_area():

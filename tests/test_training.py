@@ -114,6 +114,41 @@ def test_background_loss_experiment_changes_only_the_loss():
     assert control["train"]["minutes"] is None  # a fixed step count: the same for both
 
 
+def test_frozen_bn_experiment_changes_only_batchnorm():
+    free, frozen = load_config("open-bgloss512"), load_config("open-bgloss512-frozen-bn")
+    assert frozen["train"].pop("freeze_bn") is True and not free["train"].get("freeze_bn")
+    free["train"].pop("freeze_bn", None)
+    assert {**frozen, "name": free["name"]} == free
+
+
+def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():
+    from wildmatte.model import PRN, get_config
+
+    torch.manual_seed(0)
+    model = PRN(get_config("prn-tiny"))
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for bn in bns:  # non-trivial statistics, as after a real run
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    bn_weight = bns[0].weight.detach().clone()
+
+    trainer.train_mode(model, freeze_bn=True)
+    assert bns and not any(bn.training for bn in bns) and model.training
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    out = model(torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64).round())
+    sum(v.mean() for v in out.values()).backward()
+    optimizer.step()
+
+    after = model.state_dict()
+    stats = [k for k in before if "running_" in k or "num_batches" in k]
+    assert stats and all(torch.equal(before[k], after[k]) for k in stats)
+    assert not torch.equal(bns[0].weight.detach(), bn_weight)
+
+    trainer.train_mode(model)  # the default: BatchNorm trains like everything else
+    assert all(bn.training for bn in bns)
+
+
 def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     out = tmp_path / "run"
     final = train(tiny_config(tiny_data), out)

@@ -48,6 +48,30 @@ def sad_bg(pred: np.ndarray, gt: np.ndarray) -> float:
     return sad(pred, gt, np.asarray(gt) <= 0)
 
 
+def sad_bg_by_distance(
+    pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, edges: tuple[int, ...] = (8, 20, 50)
+) -> dict[str, float]:
+    """SAD_BG split by how far each pixel lies outside the guidance mask (Euclidean, px).
+
+    Keys: "in mask", then one per distance band ("0-8 px", ..., ">50 px"); they sum to SAD_BG.
+    Shows whether background error is the mask's own (a matting solver confined to the mask
+    can only make this kind) or the model reaching past it.
+    """
+    outside = (np.asarray(mask) <= 0.5).astype(np.uint8)
+    if outside.all():  # an empty mask: every pixel is infinitely far from it
+        dist = np.full(outside.shape, np.inf, np.float32)
+    else:
+        dist = cv2.distanceTransform(outside, cv2.DIST_L2, 5)
+    background = np.asarray(gt) <= 0
+    out = {"in mask": sad(pred, gt, background & (outside == 0))}
+    lower = 0
+    for upper in edges:
+        out[f"{lower}-{upper} px"] = sad(pred, gt, background & (dist > lower) & (dist <= upper))
+        lower = upper
+    out[f">{lower} px"] = sad(pred, gt, background & (dist > lower))
+    return out
+
+
 def _gradient_magnitude(alpha: np.ndarray, sigma: float) -> np.ndarray:
     # Gaussian-derivative filters, as in the DIM evaluation code.
     gx = gaussian_filter(alpha, sigma, order=(0, 1), mode="nearest")

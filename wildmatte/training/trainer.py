@@ -51,6 +51,9 @@ TRAIN_DEFAULTS = {
     "warmup_steps": 100,
     "min_lr_ratio": 0.01,
     "clip_grad": 1.0,
+    # Keep BatchNorm on the running statistics of the run it starts from: a small batch's own
+    # statistics are noisy, and fine-tuning at batch 4 should not overwrite those of batch 32.
+    "freeze_bn": False,
     "amp": True,
     "seed": 0,
     "workers": 1,
@@ -201,6 +204,15 @@ def _to(batch: dict, device: torch.device) -> dict:
     return moved
 
 
+def train_mode(model: torch.nn.Module, freeze_bn: bool = False) -> None:
+    """model.train(), with every BatchNorm layer left in eval mode when `freeze_bn`."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
 def _next_timed(batches) -> tuple[dict, float]:
     """The next batch, and how long the step waited for the data workers to make it."""
     start = time.perf_counter()
@@ -349,7 +361,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
         save_checkpoint(ckpt_path, state)
 
     bar = tqdm(total=total, initial=start, disable=not d.main, dynamic_ncols=True, desc="train")
-    model.train()
+    train_mode(model, tc["freeze_bn"])
     step = start
     t_last = time.perf_counter()
     try:
@@ -410,7 +422,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                 for variant, samples in val_sets.items():
                     scores = validate(model, samples, d.device)
                     row.update({f"{variant}/{k}": v for k, v in scores.items()})
-                model.train()
+                train_mode(model, tc["freeze_bn"])
                 val_log.write(step, row)
                 first = next(iter(val_sets))
                 tqdm.write(f"step {step}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
