@@ -88,6 +88,15 @@ def _claim(better, worse, text, metric="SAD", guidance="paper") -> tuple[str, st
     return better, worse, text, metric, guidance
 
 
+def _claims(better, worse, text, metrics=("SAD",)) -> list[tuple[str, str, str, str, str]]:
+    """One claim per metric and guidance; `text` may name {metric}, the guidance is appended."""
+    return [
+        _claim(better, worse, f"{text.format(metric=m)} ({g} guidance)", m, g)
+        for m in metrics
+        for g in ("paper", "noisy")
+    ]
+
+
 # The paper's claims (and ours about the shipped model), each checked on the two rows it names.
 CLAIMS = [
     _claim(
@@ -137,47 +146,28 @@ CLAIMS = [
     _claim("open-default-selftrain", "bundled-default", "Stage 2 improves on the shipped default"),
     _claim("open-default-v2", "open-default", "Round 2 of stage 1 improves on round 1"),
     *[
-        _claim(
-            f"open-default-v{n}",
-            f"open-default-v{n - 1}",
-            f"Round {n} improves on round {n - 1} ({g} guidance)",
-            guidance=g,
-        )
+        claim
         for n in (3, 4, 5)
-        for g in ("paper", "noisy")
-    ],
-    *[
-        _claim(
-            "open-bgloss",
-            "open-bgloss-control",
-            f"The background loss cuts {metric} against its control ({g} guidance)",
-            metric=metric,
-            guidance=g,
+        for claim in _claims(
+            f"open-default-v{n}", f"open-default-v{n - 1}", f"Round {n} improves on round {n - 1}"
         )
-        for metric in ("SAD_BG", "SAD")
-        for g in ("paper", "noisy")
     ],
+    *_claims(
+        "open-bgloss",
+        "open-bgloss-control",
+        "The background loss cuts {metric} against its control",
+        metrics=("SAD_BG", "SAD"),
+    ),
     *[
-        _claim(
-            run,
-            "open-default-v5",
-            f"{run} improves on round 5 on {metric} ({g} guidance)",
-            metric=metric,
-            guidance=g,
-        )
+        claim
         for run in ("open-bgloss512", "open-bgloss512-frozen-bn")
-        for metric in ("SAD", "SAD_BG")
-        for g in ("paper", "noisy")
-    ],
-    *[
-        _claim(
-            "open-bgloss512-frozen-bn",
-            "open-bgloss512",
-            f"Frozen BatchNorm helps a batch-4 fine-tune ({g} guidance)",
-            guidance=g,
+        for claim in _claims(
+            run, "open-default-v5", f"{run} improves on round 5 on {{metric}}", ("SAD", "SAD_BG")
         )
-        for g in ("paper", "noisy")
     ],
+    *_claims(
+        "open-bgloss512-frozen-bn", "open-bgloss512", "Frozen BatchNorm helps a batch-4 fine-tune"
+    ),
 ]
 
 
