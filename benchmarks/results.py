@@ -68,9 +68,10 @@ DEFAULT_RUNS = [
     ("Round 5 + 700 CPU steps + background loss (open-bgloss)", "open-bgloss"),
     ("Round 5 + 95 CPU min at 512² + background loss (open-bgloss512)", "open-bgloss512"),
     (
-        "The same with BatchNorm frozen (open-bgloss512-frozen-bn)",
+        "The same with BatchNorm frozen: round 6, CPU (open-bgloss512-frozen-bn)",
         "open-bgloss512-frozen-bn",
     ),
+    ("Round 6 + 40 more CPU min of its recipe (open-round6-more)", "open-round6-more"),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -167,6 +168,12 @@ CLAIMS = [
     ],
     *_claims(
         "open-bgloss512-frozen-bn", "open-bgloss512", "Frozen BatchNorm helps a batch-4 fine-tune"
+    ),
+    *_claims(
+        "open-round6-more",
+        "open-bgloss512-frozen-bn",
+        "40 more CPU minutes improve on round 6 on {metric}",
+        ("SAD", "SAD_BG"),
     ),
 ]
 
