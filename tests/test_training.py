@@ -106,20 +106,24 @@ def test_cpu_scale_stage2_rows_change_one_thing_each():
     assert seg["train"] == base["train"] and seg["selftrain"]["views"] == base["selftrain"]["views"]
 
 
+def _differ_only_in(base: str, variant: str, key: str) -> tuple:
+    """(base's train[key], variant's): the two configs must agree on everything else."""
+    a, b = load_config(base), load_config(variant)
+    values = a["train"].pop(key, None), b["train"].pop(key, None)
+    assert {**b, "name": a["name"]} == a
+    return values
+
+
 def test_background_loss_experiment_changes_only_the_loss():
-    control, bgloss = load_config("open-bgloss-control"), load_config("open-bgloss")
-    assert bgloss["train"].pop("loss") == {"l1": 1.0, "comp": 1.0, "lap": 1.0, "bg": 2.0}
-    assert "bg" not in control["train"].get("loss", {})
-    control["train"].pop("loss", None)
-    assert {**bgloss, "name": control["name"]} == control
-    assert control["train"]["minutes"] is None  # a fixed step count: the same for both
+    control, bgloss = _differ_only_in("open-bgloss-control", "open-bgloss", "loss")
+    assert bgloss == {"l1": 1.0, "comp": 1.0, "lap": 1.0, "bg": 2.0}
+    assert "bg" not in (control or {})
+    assert load_config("open-bgloss-control")["train"]["minutes"] is None  # the same step count
 
 
 def test_frozen_bn_experiment_changes_only_batchnorm():
-    free, frozen = load_config("open-bgloss512"), load_config("open-bgloss512-frozen-bn")
-    assert frozen["train"].pop("freeze_bn") is True and not free["train"].get("freeze_bn")
-    free["train"].pop("freeze_bn", None)
-    assert {**frozen, "name": free["name"]} == free
+    free, frozen = _differ_only_in("open-bgloss512", "open-bgloss512-frozen-bn", "freeze_bn")
+    assert frozen is True and not free
 
 
 def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():

@@ -39,7 +39,7 @@ def background_loss(
 ) -> torch.Tensor:
     """Mean predicted alpha where the target is absent (α = 0): with a weight, an extra cost on
     taking pieces of neighbours and background, on top of L1's symmetric one."""
-    return _weighted_mean(pred.clamp(min=0.0) * (gt <= 0).to(pred.dtype), weight)
+    return _weighted_mean(pred * (gt <= 0).to(pred.dtype), weight)
 
 
 def _gauss_kernel(device: torch.device, dtype: torch.dtype) -> torch.Tensor:

@@ -306,10 +306,10 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     train_set = build_train_dataset(cfg["data"], seed=tc["seed"])
     # batch_size is global: the paper's 40 is split over the processes.
     per_rank = max(1, tc["batch_size"] // d.world)
-    budget = None
+    budget = None  # a step-count run takes `steps` as given, resumed or not
     if tc["minutes"] and fitted is not None and fitted < cap:
-        total = fitted  # resumed: keep the plan fitted before the kill
-    elif tc["minutes"]:  # a step-count run takes `steps` as given, resumed or not
+        total = fitted  # resumed after a fit: keep the plan made before the kill
+    elif tc["minutes"]:  # a fresh run, or one killed before its first fit
         if d.world > 1:
             raise WildmatteError("train.minutes: needs one process (each would fit its own plan)")
         budget = TimeBudget(float(tc["minutes"]), cap, start)
