@@ -72,6 +72,14 @@ DEFAULT_RUNS = [
         "open-bgloss512-frozen-bn",
     ),
     ("Round 6 + 40 more CPU min of its recipe (open-round6-more)", "open-round6-more"),
+    *[
+        (
+            f"The same 412 steps, background loss ×{w} (open-bgloss{w}-frozen-bn)"
+            + (": round 7, CPU" if w == 8 else ""),
+            f"open-bgloss{w}-frozen-bn",
+        )
+        for w in (4, 8, 16, 32)
+    ],
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -175,6 +183,31 @@ CLAIMS = [
         "40 more CPU minutes improve on round 6 on {metric}",
         ("SAD", "SAD_BG"),
     ),
+    *_claims(
+        "open-bgloss8-frozen-bn",
+        "open-bgloss512-frozen-bn",
+        "Round 7 (background loss ×8) improves on round 6 on {metric}",
+        ("SAD", "SAD_BG"),
+    ),
+    *[
+        claim
+        for w in (16, 32)
+        for claim in _claims(
+            f"open-bgloss{w}-frozen-bn",
+            "open-bgloss512-frozen-bn",
+            f"Background loss ×{w} improves on round 6",
+        )
+    ],
+    *[
+        claim
+        for w in (4, 8, 16, 32)
+        for claim in _claims(
+            f"open-bgloss{w}-frozen-bn",
+            "open-round6-more",
+            f"Background loss ×{w} instead of ×2 cuts {{metric}}",
+            ("SAD_BG", "SAD"),
+        )
+    ],
 ]
 
 

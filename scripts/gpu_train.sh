@@ -15,7 +15,7 @@
 # Rounds 4 and 5 (2026-11-26, H100): 4.5 steps of batch 32 at 512² a second, 14 workers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${1:-open-default-v7}
+CONFIG=${1:-open-default-v8}
 MINUTES=${2:-}
 OUT=${OUT:-outputs/gpu-run}
 mkdir -p "$OUT"

@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import torch
 import yaml
 from safetensors import safe_open
@@ -106,24 +107,35 @@ def test_cpu_scale_stage2_rows_change_one_thing_each():
     assert seg["train"] == base["train"] and seg["selftrain"]["views"] == base["selftrain"]["views"]
 
 
-def _differ_only_in(base: str, variant: str, key: str) -> tuple:
-    """(base's train[key], variant's): the two configs must agree on everything else."""
+def _differ_only_in(base: str, variant: str, *keys: str) -> tuple[dict, dict]:
+    """Base's and variant's train[key] for each key: the configs must agree on everything else."""
     a, b = load_config(base), load_config(variant)
-    values = a["train"].pop(key, None), b["train"].pop(key, None)
+    values = {k: a["train"].pop(k, None) for k in keys}, {k: b["train"].pop(k, None) for k in keys}
     assert {**b, "name": a["name"]} == a
     return values
 
 
 def test_background_loss_experiment_changes_only_the_loss():
     control, bgloss = _differ_only_in("open-bgloss-control", "open-bgloss", "loss")
-    assert bgloss == {"l1": 1.0, "comp": 1.0, "lap": 1.0, "bg": 2.0}
-    assert "bg" not in (control or {})
+    assert bgloss["loss"] == {"l1": 1.0, "comp": 1.0, "lap": 1.0, "bg": 2.0}
+    assert "bg" not in (control["loss"] or {})
     assert load_config("open-bgloss-control")["train"]["minutes"] is None  # the same step count
 
 
 def test_frozen_bn_experiment_changes_only_batchnorm():
     free, frozen = _differ_only_in("open-bgloss512", "open-bgloss512-frozen-bn", "freeze_bn")
-    assert frozen is True and not free
+    assert frozen["freeze_bn"] is True and not free["freeze_bn"]
+
+
+@pytest.mark.parametrize("weight", [4, 8, 16, 32])
+def test_heavier_background_loss_experiments_change_only_its_weight(weight):
+    control, heavier = _differ_only_in(
+        "open-round6-more", f"open-bgloss{weight}-frozen-bn", "loss", "minutes", "steps"
+    )
+    assert control["loss"]["bg"] == 2.0
+    assert heavier["loss"] == {**control["loss"], "bg": float(weight)}
+    # The control ran on a 40-minute budget, which fitted its schedule to 412 steps.
+    assert control["minutes"] == 40.0 and (heavier["minutes"], heavier["steps"]) == (None, 412)
 
 
 def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():
