@@ -80,6 +80,7 @@ DEFAULT_RUNS = [
         )
         for w in (4, 8, 16, 32)
     ],
+    ("Background loss ×32, 412 more steps (open-bgloss32-more)", "open-bgloss32-more"),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -208,6 +209,12 @@ CLAIMS = [
             ("SAD_BG", "SAD"),
         )
     ],
+    *_claims("open-bgloss32-more", "open-bgloss32-frozen-bn", "412 more steps help weight 32"),
+    *_claims(
+        "open-bgloss32-more",
+        "open-bgloss8-frozen-bn",
+        "Weight 32 with 412 more steps beats round 7",
+    ),
 ]
 
 

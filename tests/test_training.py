@@ -138,6 +138,12 @@ def test_heavier_background_loss_experiments_change_only_its_weight(weight):
     assert control["minutes"] == 40.0 and (heavier["minutes"], heavier["steps"]) == (None, 412)
 
 
+def test_longer_weight_32_run_only_starts_from_its_weights():
+    shorter, longer = load_config("open-bgloss32-frozen-bn"), load_config("open-bgloss32-more")
+    assert longer["init"] == "runs/open-bgloss32-frozen-bn/model.safetensors"
+    assert {**longer, "name": shorter["name"], "init": shorter["init"]} == shorter
+
+
 def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():
     from wildmatte.model import PRN, get_config
 
