@@ -10,6 +10,7 @@ from wildmatte.training.losses import (
     laplacian_loss,
     laplacian_pyramid,
     matting_loss,
+    missed_loss,
 )
 
 
@@ -34,6 +35,22 @@ def test_background_loss_counts_alpha_only_where_the_target_is_absent():
     assert float(total) < 1e-6 and logs["bg_os1"] == 0.0
     _, logs = matting_loss(perfect, _batch(alpha))
     assert "bg_os1" not in logs
+
+
+def test_missed_loss_counts_target_left_out_only_where_the_guidance_missed_it():
+    gt = torch.tensor([[[[1.0, 1.0], [0.5, 0.0]]]])
+    guidance = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+    pred = torch.tensor([[[[0.0, 0.25], [1.0, 1.0]]]])  # inside the mask, or too much: not its job
+    assert torch.isclose(missed_loss(pred, gt, guidance), torch.tensor(0.75 / 4))
+    region = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])
+    assert torch.isclose(missed_loss(pred, gt, guidance, region), torch.tensor(0.75 / 3))
+    alpha = (torch.rand(1, 1, 32, 32) > 0.5).float()
+    batch = {**_batch(alpha), "guidance": torch.zeros_like(alpha)}
+    dropped = {h: torch.zeros_like(alpha) for h in ("alpha_os8", "alpha_os4", "alpha_os1")}
+    _, logs = matting_loss(dropped, batch, terms={"l1": 1.0, "missed": 4.0})
+    assert abs(logs["missed_os1"] - float(alpha.mean())) < 1e-6
+    _, logs = matting_loss(dropped, batch)
+    assert "missed_os1" not in logs
 
 
 def test_composition_loss_is_zero_for_true_alpha_and_measures_colour_error():

@@ -42,6 +42,18 @@ def background_loss(
     return _weighted_mean(pred * (gt <= 0).to(pred.dtype), weight)
 
 
+def missed_loss(
+    pred: torch.Tensor,
+    gt: torch.Tensor,
+    guidance: torch.Tensor,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean target alpha left out where the guidance missed the target (guidance < 0.5):
+    with a weight, it counters the background loss's pull towards trusting the mask's gaps."""
+    missed = (guidance < 0.5).to(pred.dtype)
+    return _weighted_mean((gt - pred).clamp(min=0) * missed, weight)
+
+
 def _gauss_kernel(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], device=device, dtype=dtype)
     k = torch.outer(k, k)
@@ -105,7 +117,8 @@ def matting_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Composited-data loss: (L1 + composition + Laplacian) on each head, heads weighted 1:1:2.
 
-    `terms` weighs them ({"l1", "comp", "lap"}, plus an optional "bg": background_loss).
+    `terms` weighs them ({"l1", "comp", "lap"}, plus optional "bg": background_loss and
+    "missed": missed_loss).
     `bands` = (weight_os4, weight_os1) restricts the finer heads to their uncertain bands.
     """
     terms = terms or {"l1": 1.0, "comp": 1.0, "lap": 1.0}
@@ -122,6 +135,8 @@ def matting_loss(
         }
         if terms.get("bg"):
             parts["bg"] = background_loss(pred, gt, region)
+        if terms.get("missed"):
+            parts["missed"] = missed_loss(pred, gt, batch["guidance"], region)
         head_loss = sum(terms.get(k, 0.0) * v for k, v in parts.items())
         total = total + hw * head_loss
         for k, v in parts.items():
