@@ -81,6 +81,16 @@ DEFAULT_RUNS = [
         for w in (4, 8, 16, 32)
     ],
     ("Background loss ×32, 412 more steps (open-bgloss32-more)", "open-bgloss32-more"),
+    *[
+        (f"Background loss ×32 + missed-piece loss ×{w} (open-missed{w})", f"open-missed{w}")
+        for w in (8, 32)
+    ],
+    ("Round 7 + the same 412 steps again (open-round7-more)", "open-round7-more"),
+    *[
+        (f"Round 7 + 6.5 GPU min, background loss ×{w} (open-default-v8{s})", f"open-default-v8{s}")
+        for w, s in ((8, ""), (16, "-bg16"), (32, "-bg32"))
+    ],
+    ("×16 + 3 more GPU min: round 8, GPU (open-default-v8-bg16-more)", "open-default-v8-bg16-more"),
     (
         "Stage 2 from the shipped default (prn-light, open-default-selftrain)",
         "open-default-selftrain",
@@ -214,6 +224,46 @@ CLAIMS = [
         "open-bgloss32-more",
         "open-bgloss8-frozen-bn",
         "Weight 32 with 412 more steps beats round 7",
+    ),
+    *[
+        claim
+        for w in (8, 32)
+        for claim in _claims(
+            f"open-missed{w}",
+            "open-bgloss32-frozen-bn",
+            f"The missed-piece loss ×{w} improves weight 32 on {{metric}}",
+            ("SAD", "SAD_FG"),
+        )
+    ],
+    *[
+        claim
+        for w in (8, 32)
+        for claim in _claims(
+            f"open-missed{w}", "open-bgloss8-frozen-bn", f"Weight 32 + missed ×{w} beats round 7"
+        )
+    ],
+    *_claims(
+        "open-round7-more",
+        "open-bgloss8-frozen-bn",
+        "412 more steps of its recipe improve on round 7 on {metric}",
+        ("SAD", "SAD_BG"),
+    ),
+    *[
+        claim
+        for run in ("open-default-v8", "open-default-v8-bg16", "open-default-v8-bg32")
+        + ("open-default-v8-bg16-more",)
+        for claim in _claims(
+            run,
+            "open-bgloss8-frozen-bn",
+            f"{run} improves on round 7 on {{metric}}",
+            ("SAD", "SAD_BG"),
+        )
+    ],
+    *_claims(
+        "open-default-v8-bg16-more",
+        "open-default-v8-bg16",
+        "Three more GPU minutes improve weight 16 on {metric}",
+        ("SAD", "SAD_FG"),
     ),
 ]
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One training run on a lent GPU machine, then GPU timings; everything worth keeping goes to $OUT.
 #
-#   [INIT=weights] [SPEED=0] scripts/gpu_train.sh [CONFIG] [MINUTES]
+#   [INIT=weights] [SPEED=0] [WORKERS=n] scripts/gpu_train.sh [CONFIG] [MINUTES]
 #
+# $OUT receives model.safetensors and logs.tar (model.json, metrics.csv, val.csv, loss.png,
+# train.log): two files a run, since a call brings back at most eight.
 # The machine is bare: the starter data travels in .devdata/ (WILDMATTE_DATA) and packages its
 # image lacks as wheels in .whl/. The run starts from INIT (default: the shipped default's
 # weights, which travel with the repository) instead of the config's `init`, which lies in
@@ -12,7 +14,8 @@
 #   cp -r ../shared/data .devdata
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform \
 #     manylinux2014_x86_64 -d .whl pymatting pycocotools    # what the GPU image lacks
-# Rounds 4 and 5 (2026-11-26, H100): 4.5 steps of batch 32 at 512² a second, 14 workers.
+# Rounds 4 and 5 (2026-11-26, H100): 4.5 steps of batch 32 at 512² a second, 14 workers; round 8:
+# 3.8 alone, 4.05 for three runs side by side with 4 workers each (scripts/gpu_sweep.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${1:-open-default-v8}
@@ -20,29 +23,31 @@ MINUTES=${2:-}
 OUT=${OUT:-outputs/gpu-run}
 mkdir -p "$OUT"
 
-if compgen -G ".whl/*.whl" >/dev/null; then
+if [ ! -d /tmp/site ] && compgen -G ".whl/*.whl" >/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site
 fi
+[ -d /tmp/site ] && export PYTHONPATH=/tmp/site
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export WILDMATTE_DATA=${WILDMATTE_DATA:-$PWD/.devdata}
 # One OpenCV thread per data worker: fourteen workers each with a pool of 16 fight for the cores.
-export OPENCV_FOR_THREADS_NUM=1 PYTHONUNBUFFERED=1
+export OPENCV_FOR_THREADS_NUM=1 PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
 df -h /dev/shm | tail -1
+mkdir -p runs
 run=runs/$CONFIG
 args=(--config "$CONFIG" --out "$run" --set "init=${INIT:-wildmatte/weights/default.safetensors}")
 [ -n "$MINUTES" ] && args+=(--set "train.minutes=$MINUTES")
+[ -n "${WORKERS:-}" ] && args+=(--set "train.workers=$WORKERS")
 # SIGTERM makes the trainer finish its step and save; the kill is only for a hang.
 timeout -s TERM -k 30 900 python3 -m wildmatte train "${args[@]}" 2>&1 \
-  | tr '\r' '\n' | awk '!/^train:/ || NR % 200 == 0' | tee "$OUT/train.log"
+  | tr '\r' '\n' | awk '!/^train:/ || NR % 200 == 0' | tee "$run.log"
 status=${PIPESTATUS[0]}
-for f in model.safetensors model.json metrics.csv val.csv loss.png; do
-  [ -f "$run/$f" ] && cp "$run/$f" "$OUT/"
-done
+[ -f "$run/model.safetensors" ] && cp "$run/model.safetensors" "$OUT/"
+cp "$run.log" "$run/train.log"
+tar -cf "$OUT/logs.tar" -C "$run" --ignore-failed-read model.json metrics.csv val.csv loss.png train.log
 tail -3 "$run/metrics.csv"
 echo "training exit status $status"
 

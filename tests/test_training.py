@@ -138,10 +138,45 @@ def test_heavier_background_loss_experiments_change_only_its_weight(weight):
     assert control["minutes"] == 40.0 and (heavier["minutes"], heavier["steps"]) == (None, 412)
 
 
-def test_longer_weight_32_run_only_starts_from_its_weights():
-    shorter, longer = load_config("open-bgloss32-frozen-bn"), load_config("open-bgloss32-more")
-    assert longer["init"] == "runs/open-bgloss32-frozen-bn/model.safetensors"
+@pytest.mark.parametrize(
+    "run, continued",
+    [
+        ("open-bgloss32-frozen-bn", "open-bgloss32-more"),
+        ("open-bgloss8-frozen-bn", "open-round7-more"),
+    ],
+)
+def test_continued_runs_only_start_from_their_runs_weights(run, continued):
+    shorter, longer = load_config(run), load_config(continued)
+    assert longer["init"] == f"runs/{run}/model.safetensors"
     assert {**longer, "name": shorter["name"], "init": shorter["init"]} == shorter
+
+
+@pytest.mark.parametrize("weight", [16, 32])
+def test_gpu_sweep_runs_differ_from_weight_8_only_in_the_background_weight(weight):
+    control, heavier = _differ_only_in("open-default-v8", f"open-default-v8-bg{weight}", "loss")
+    assert heavier["loss"] == {**control["loss"], "bg": float(weight)}
+
+
+@pytest.mark.parametrize(
+    "run, continued, minutes",
+    [
+        ("open-default-v8-bg16", "open-default-v8-bg16-more", 3.0),
+        ("open-default-v8-bg16-more", "open-default-v9", 10.0),
+    ],
+)
+def test_gpu_continued_runs_change_only_their_start_and_budget(run, continued, minutes):
+    before, after = load_config(run), load_config(continued)
+    assert after["init"] == f"runs/{run}/model.safetensors"
+    assert after["train"].pop("minutes") == minutes
+    before["train"].pop("minutes")
+    assert {**after, "name": before["name"], "init": before["init"]} == before
+
+
+@pytest.mark.parametrize("weight", [8, 32])
+def test_missed_piece_loss_experiments_add_only_that_term(weight):
+    control, variant = _differ_only_in("open-bgloss32-frozen-bn", f"open-missed{weight}", "loss")
+    assert variant["loss"] == {**control["loss"], "missed": float(weight)}
+    assert "missed" not in control["loss"]
 
 
 def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():
