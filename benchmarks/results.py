@@ -250,8 +250,12 @@ CLAIMS = [
     ),
     *[
         claim
-        for run in ("open-default-v8", "open-default-v8-bg16", "open-default-v8-bg32")
-        + ("open-default-v8-bg16-more",)
+        for run in (
+            "open-default-v8",
+            "open-default-v8-bg16",
+            "open-default-v8-bg32",
+            "open-default-v8-bg16-more",
+        )
         for claim in _claims(
             run,
             "open-bgloss8-frozen-bn",
