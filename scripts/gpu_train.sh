@@ -15,7 +15,8 @@
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform \
 #     manylinux2014_x86_64 -d .whl pymatting pycocotools    # what the GPU image lacks
 # Rounds 4 and 5 (2026-11-26, H100): 4.5 steps of batch 32 at 512² a second, 14 workers; round 8:
-# 3.8 alone, 4.05 for three runs side by side with 4 workers each (scripts/gpu_sweep.sh).
+# 4.3 alone, 4.4 for three runs side by side with 4 workers each (scripts/gpu_sweep.sh); steps
+# waited 0.3 ms (median) for data in both: the GPU sets the pace.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${1:-open-default-v8}
