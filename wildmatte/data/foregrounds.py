@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wildmatte.data.categories import trainable
 from wildmatte.data.imageio import list_images, read_alpha, read_rgb, read_rgba
 from wildmatte.data.paths import expand
 from wildmatte.data.split import select, train_val_split
@@ -141,12 +142,15 @@ def open_foregrounds(spec: dict, split: str = "all"):
 
     spec: {"type": "rgba" | "dim" | "list", "root": "{data}/fg-train", "val_fraction": 0.12};
     "dim" also takes "fg" and "alpha" folder names, "list" takes "path" (or "root") to the file.
+    Cutouts of the held-out categories (wildmatte.data.categories) never reach any split of an
+    RGBA folder: they are kept for the independent benchmark.
     """
     kind = spec.get("type", "rgba")
     fraction = float(spec.get("val_fraction", 0.12))
     if kind == "rgba":
         full = RGBAFolder(spec["root"])
-        return RGBAFolder(full.root, select(full.names, split, fraction))
+        names = trainable(full.names)
+        return RGBAFolder(full.root, select(names, split, fraction))
     if kind == "dim":
         folders = {"fg": spec.get("fg", "fg"), "alpha": spec.get("alpha", "alpha")}
         full = DIMFolder(spec["root"], **folders)
