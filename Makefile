@@ -26,12 +26,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check wildmatte tests benchmarks scripts
-	$(BIN)/ruff format --check wildmatte tests benchmarks scripts
+	$(BIN)/ruff check wildmatte tests benchmarks scripts experiments
+	$(BIN)/ruff format --check wildmatte tests benchmarks scripts experiments
 
 format: $(STAMP)
-	$(BIN)/ruff format wildmatte tests benchmarks scripts
-	$(BIN)/ruff check --fix wildmatte tests benchmarks scripts
+	$(BIN)/ruff format wildmatte tests benchmarks scripts experiments
+	$(BIN)/ruff check --fix wildmatte tests benchmarks scripts experiments
 
 # Latency and peak memory of every engine at 512², 1024², 2048² (CPU; add BENCH_ARGS="--device cuda").
 BENCH_ARGS ?=

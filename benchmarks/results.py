@@ -477,7 +477,7 @@ def scale_text(args, cw: Path, weights: dict[str, Path], n_targets: int) -> str:
   training, not converged models. The CPU-scale stage-2 rows (Table 1's lower rows and all of
   Table 2) continue from the instance-wise row's weights with one shared budget, and the
   control row spends that budget on composited images alone, so that a stage-2 row is
-  compared with "more steps", not only with its starting point. `scripts/train_cpu_tables.sh`
+  compared with "more steps", not only with its starting point. `experiments/train_cpu_tables.sh`
   trains every CPU-scale row (about 2 h 30 on 2 cores) and regenerates this page.
 - **Weak labels.** The paper's stage 2 self-trains on real COCO images. Ours uses 400 images
   made by `wildmatte data build-weak` from the training split: cutouts pasted by Poisson
@@ -502,7 +502,7 @@ def build_doc(args, cw, weights, paper, noisy, speed) -> str:
         f"Generated on {_now()} by `{command}` (`make results` runs this script with its "
         "defaults). Every figure below was measured by this script; the speed table gives its "
         "own time. Rows marked *no weights evaluated* had no weights file (train them with "
-        "`wildmatte train --config NAME`, then re-run) or were left out with --no-runs.",
+        "`wildmatte train --config experiments/configs/NAME.yaml`, then re-run) or were left out with --no-runs.",
         "",
         f"Benchmark: Composition-Wild, {args.n} images of {args.size}² from the validation "
         f"split only (seed {args.seed}), {paper['cases']} targets (a front and an occluded "

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,13 @@ from safetensors.torch import load_file
 from wildmatte.training import trainer
 from wildmatte.training.config import available_configs, load_config
 from wildmatte.training.trainer import TimeBudget, _to, half_collate, lr_factor, train
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments" / "configs"
+
+
+def config(name: str) -> dict:
+    """A package config by name, else an experiment's from experiments/configs/."""
+    return load_config(name if name in available_configs() else EXPERIMENTS / f"{name}.yaml")
 
 
 def tiny_config(data: dict, **train_overrides) -> dict:
@@ -64,7 +72,7 @@ def test_lr_schedule_warms_up_then_decays():
 
 
 def test_named_configs_load_and_inherit():
-    cfg = load_config("open-default")
+    cfg = config("open-default")
     assert cfg["model"] == "prn-light" and cfg["data"]["mode"] == "instance-wise"
     assert load_config("mgmatting")["data"]["cutmask"] is True
     assert load_config("mgmatting-star")["data"]["mode"] == "merge"
@@ -72,11 +80,9 @@ def test_named_configs_load_and_inherit():
     assert paper["model"] == "prn" and paper["train"]["batch_size"] == 40
     assert paper["train"]["steps"] == 100000 and paper["data"]["crop_size"] == 512
     assert load_config("paper", ["train.steps=20"])["train"]["steps"] == 20
-    # Every shipped config resolves its base chain, and the CPU-scale Table 1 trio differs only
-    # in how samples are drawn.
-    for name in available_configs():
-        assert load_config(name)["name"] == name
-    trio = [load_config(f"open-{n}") for n in ("instance-wise", "mgmatting", "mgmatting-star")]
+    # Every config resolves its base chain (tests/test_configs.py), and the CPU-scale Table 1
+    # trio differs only in how samples are drawn.
+    trio = [config(f"open-{n}") for n in ("instance-wise", "mgmatting", "mgmatting-star")]
     assert {str(c["train"]) for c in trio} == {str(trio[0]["train"])}
     assert [(c["data"]["mode"], c["data"]["cutmask"]) for c in trio] == [
         ("instance-wise", False),
@@ -86,9 +92,9 @@ def test_named_configs_load_and_inherit():
 
 
 def test_cpu_scale_stage2_rows_change_one_thing_each():
-    base = load_config("open-selftrain")
+    base = config("open-selftrain")
     assert base["selftrain"]["init"] == "runs/open-instance-wise/model.safetensors"
-    control = load_config("open-stage2-control")
+    control = config("open-stage2-control")
     assert "selftrain" not in control and control["init"] == base["selftrain"]["init"]
     assert control["train"] == base["train"] and control["data"] == base["data"]
     views = {
@@ -98,18 +104,18 @@ def test_cpu_scale_stage2_rows_change_one_thing_each():
         "pixel+region-pert": {"pixel": True, "region": True, "guidance": True},
     }
     for name, expected in views.items():
-        cfg = load_config(f"open-{name}")
+        cfg = config(f"open-{name}")
         assert {k: cfg["selftrain"]["views"][k] for k in expected} == expected, name
         cfg["selftrain"]["views"] = base["selftrain"]["views"]
         assert {**cfg, "name": base["name"]} == base, name
-    seg = load_config("open-segmentation-training")
+    seg = config("open-segmentation-training")
     assert seg["selftrain"]["mode"] == "segmentation" and seg["model"]["seg_head"] is True
     assert seg["train"] == base["train"] and seg["selftrain"]["views"] == base["selftrain"]["views"]
 
 
 def _differ_only_in(base: str, variant: str, *keys: str) -> tuple[dict, dict]:
     """Base's and variant's train[key] for each key: the configs must agree on everything else."""
-    a, b = load_config(base), load_config(variant)
+    a, b = config(base), config(variant)
     values = {k: a["train"].pop(k, None) for k in keys}, {k: b["train"].pop(k, None) for k in keys}
     assert {**b, "name": a["name"]} == a
     return values
@@ -119,7 +125,7 @@ def test_background_loss_experiment_changes_only_the_loss():
     control, bgloss = _differ_only_in("open-bgloss-control", "open-bgloss", "loss")
     assert bgloss["loss"] == {"l1": 1.0, "comp": 1.0, "lap": 1.0, "bg": 2.0}
     assert "bg" not in (control["loss"] or {})
-    assert load_config("open-bgloss-control")["train"]["minutes"] is None  # the same step count
+    assert config("open-bgloss-control")["train"]["minutes"] is None  # the same step count
 
 
 def test_frozen_bn_experiment_changes_only_batchnorm():
@@ -149,7 +155,7 @@ def test_heavier_background_loss_experiments_change_only_its_weight(weight):
 )
 def test_continued_runs_change_only_their_start_and_budget(run, continued, minutes):
     """A continued run starts from its run's weights; a GPU one also sets its own minutes."""
-    before, after = load_config(run), load_config(continued)
+    before, after = config(run), config(continued)
     assert after["init"] == f"runs/{run}/model.safetensors"
     if minutes is not None:
         assert after["train"].pop("minutes") == minutes

@@ -1,4 +1,10 @@
-"""Training configs: YAML files, optionally `base:` another config and override parts of it."""
+"""Training configs: YAML files, optionally `base:` another config and override parts of it.
+
+The package ships the configs a user chooses from (`available_configs()`); experiments live in
+any folder (this repository keeps its own in experiments/configs/) and are passed by path. A
+`base:` names a file beside the including one (`NAME` or a relative `PATH.yaml`), else a
+package config.
+"""
 
 from __future__ import annotations
 
@@ -26,16 +32,22 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _resolve(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml"):
+def _resolve(name_or_path: str | Path, including: Path | None = None) -> Path:
+    """The YAML file for a name or path; `including` is the file whose `base:` this is."""
+    folder = including.parent if including else Path.cwd()
+    ref = Path(name_or_path)
+    if ref.suffix in (".yaml", ".yml"):
+        path = ref if ref.is_absolute() else folder / ref
         if not path.is_file():
-            raise InputError(path, "config file not found")
+            raise InputError(including or path, f"config file {ref} not found")
         return path
-    path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        raise InputError(name_or_path, f"unknown config; known: {', '.join(available_configs())}")
-    return path
+    candidates = [folder / f"{ref}.yaml"] if including else []
+    candidates.append(CONFIG_DIR / f"{ref}.yaml")
+    for path in candidates:
+        if path.is_file() and path.resolve() != (including and including.resolve()):
+            return path
+    known = ", ".join(available_configs())
+    raise InputError(including or name_or_path, f"unknown config {ref}; known: {known}")
 
 
 def parse_value(text: str):
@@ -51,16 +63,21 @@ def set_dotted(cfg: dict, dotted: str, value) -> None:
     node[leaf] = value
 
 
-def load_config(name_or_path: str, overrides: list[str] | None = None) -> dict:
-    """Load a config by name (wildmatte/training/configs/NAME.yaml) or path, then apply
-    `key.sub=value` overrides."""
-    path = _resolve(name_or_path)
+def _load_file(path: Path) -> dict:
+    """One file with its `base:` chain merged in (the file's own values win)."""
     try:
         cfg = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise InputError(path, f"invalid YAML ({str(err).splitlines()[0]})") from None
     if "base" in cfg:
-        cfg = deep_merge(load_config(cfg.pop("base")), cfg)
+        cfg = deep_merge(_load_file(_resolve(str(cfg.pop("base")), including=path)), cfg)
+    return cfg
+
+
+def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> dict:
+    """Load a package config by name (wildmatte/training/configs/NAME.yaml) or any YAML file by
+    path, then apply `key.sub=value` overrides."""
+    cfg = _load_file(_resolve(name_or_path))
     for item in overrides or []:
         if "=" not in item:
             raise InputError(item, "override must look like key.sub=value")

@@ -1,4 +1,4 @@
-"""`wildmatte train --config NAME|PATH [--resume] [--out DIR] [--set key=value ...]`."""
+"""`wildmatte train --config NAME|PATH.yaml [--resume] [--out DIR] [--set key=value ...]`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--config",
         required=True,
-        help=f"a config name ({', '.join(available_configs())}) or a YAML path",
+        help=f"a package config ({', '.join(available_configs())}) or any YAML file, e.g. "
+        "experiments/configs/NAME.yaml (its base: resolves beside it, else in the package)",
     )
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<config name>)")
     p.add_argument(

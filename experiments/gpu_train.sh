@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One training run on a lent GPU machine, then GPU timings; everything worth keeping goes to $OUT.
 #
-#   [INIT=weights] [SPEED=0] [WORKERS=n] scripts/gpu_train.sh [CONFIG] [MINUTES]
+#   [INIT=weights] [SPEED=0] [WORKERS=n] experiments/gpu_train.sh [CONFIG] [MINUTES]
 #
 # $OUT receives model.safetensors and logs.tar (model.json, metrics.csv, val.csv, loss.png,
 # train.log): two files a run, since a call brings back at most eight.
@@ -15,7 +15,7 @@
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform \
 #     manylinux2014_x86_64 -d .whl pymatting pycocotools    # what the GPU image lacks
 # Rounds 4 and 5 (2026-11-26, H100): 4.5 steps of batch 32 at 512² a second, 14 workers; round 8:
-# 4.3 alone, 4.4 for three runs side by side with 4 workers each (scripts/gpu_sweep.sh); steps
+# 4.3 alone, 4.4 for three runs side by side with 4 workers each (experiments/gpu_sweep.sh); steps
 # waited 0.3 ms (median) for data in both: the GPU sets the pace.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,10 @@ python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_availa
 df -h /dev/shm | tail -1
 mkdir -p runs
 run=runs/$CONFIG
-args=(--config "$CONFIG" --out "$run" --set "init=${INIT:-wildmatte/weights/default.safetensors}")
+# An experiment's name (experiments/configs/NAME.yaml), else a package config's (light-default).
+file=experiments/configs/$CONFIG.yaml
+[ -f "$file" ] || file=$CONFIG
+args=(--config "$file" --out "$run" --set "init=${INIT:-wildmatte/weights/default.safetensors}")
 [ -n "$MINUTES" ] && args+=(--set "train.minutes=$MINUTES")
 [ -n "${WORKERS:-}" ] && args+=(--set "train.workers=$WORKERS")
 # SIGTERM makes the trainer finish its step and save; the kill is only for a hang.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Several training runs side by side on one lent GPU, sharing its time and the CPU's data workers:
 #
-#   [WORKERS=4] scripts/gpu_sweep.sh MINUTES CONFIG...
+#   [WORKERS=4] experiments/gpu_sweep.sh MINUTES CONFIG...
 #
-# Each run goes through scripts/gpu_train.sh (no GPU timings) into $OUT/CONFIG/ (two files a
+# Each run goes through experiments/gpu_train.sh (no GPU timings) into $OUT/CONFIG/ (two files a
 # run; a call brings back eight at most, so four runs at most). GPU memory and utilisation are
 # sampled every 30 s into $OUT/gpu.csv, to tell whether the GPU or the data workers set the pace.
 set -uo pipefail
@@ -20,7 +20,7 @@ nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu --format=csv -l 30 
 smi=$!
 pids=()
 for config in "$@"; do
-  OUT="$OUT/$config" SPEED=0 WORKERS=${WORKERS:-4} scripts/gpu_train.sh "$config" "$MINUTES" \
+  OUT="$OUT/$config" SPEED=0 WORKERS=${WORKERS:-4} experiments/gpu_train.sh "$config" "$MINUTES" \
     >"runs/$config.sweep.log" 2>&1 &
   pids+=($!)
 done

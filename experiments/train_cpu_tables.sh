@@ -12,7 +12,7 @@ train() {
   printf '%s\n' "$@" | xargs -P "$JOBS" -I{} sh -c '
     if [ -f runs/{}/model.safetensors ]; then echo "{}: done"; exit 0; fi
     resume=""; [ -f runs/{}/checkpoint.safetensors ] && resume=--resume
-    OMP_NUM_THREADS=1 '"$BIN"'/wildmatte train --config {} --out runs/{} $resume > runs/{}.log 2>&1 \
+    OMP_NUM_THREADS=1 '"$BIN"'/wildmatte train --config experiments/configs/{}.yaml --out runs/{} $resume > runs/{}.log 2>&1 \
       && echo "{}: trained" || { echo "{}: failed, see runs/{}.log"; exit 1; }'
 }
 

@@ -1,8 +1,8 @@
 """Validation table and picture for a model card: PRN weights vs the classic engine vs the
 guidance mask itself, on the held-out validation composites of a training config.
 
-Run: .venv/bin/python scripts/validate_model.py --weights wildmatte/weights/default.safetensors \
-        --config open-default --grid docs/validation_grid.png
+Run: .venv/bin/python experiments/validate_model.py --weights wildmatte/weights/default.safetensors \
+        --config experiments/configs/open-default.yaml --grid docs/validation_grid.png
 Prints Markdown tables (means over the set; SAD, Grad, Conn /1000) per guidance variant: the
 metrics, then SAD_BG split by how far outside the guidance mask the error lies.
 """
@@ -69,7 +69,7 @@ def grid(samples: list[dict], preds: dict[str, list[np.ndarray]], rows: int) -> 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", required=True)
-    p.add_argument("--config", default="open-default")
+    p.add_argument("--config", default="experiments/configs/open-default.yaml")
     p.add_argument("--n", type=int, help="override the number of validation samples")
     p.add_argument("--engines", nargs="+", default=["prn", "classic", "guidance"])
     p.add_argument("--grid", help="write a PNG grid (paper guidance) here")
