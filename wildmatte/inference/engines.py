@@ -20,7 +20,7 @@ from wildmatte.model import PRN, get_config, load_model
 
 # Classic engines: pymatting's solvers on the same trimap (closed-form, KNN, large-kernel).
 CLASSIC_METHODS = {"classic": "cf", "classic-knn": "knn", "classic-lkm": "lkm"}
-ENGINES = ("prn", *CLASSIC_METHODS, "guidance")
+ENGINES = ("prn", "onnx", *CLASSIC_METHODS, "guidance")
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "default.safetensors"
 
@@ -152,10 +152,15 @@ def get_engine(
     dtype: torch.dtype = torch.float32,
 ) -> Engine:
     """An engine by name: `prn` (weights: path, config name or None for the default),
+    `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None, exported once to a cache),
     `classic` (closed-form), `classic-knn`, `classic-lkm`, or `guidance`."""
     if name == "prn":
         dev = pick_device(device)
         return PRNEngine(load_prn(weights, dev), dev, dtype)
+    if name == "onnx":
+        from wildmatte.inference.onnx_engine import onnx_engine
+
+        return onnx_engine(weights, DEFAULT_WEIGHTS)
     if name in CLASSIC_METHODS:
         return ClassicEngine(CLASSIC_METHODS[name])
     if name == "guidance":
