@@ -47,9 +47,11 @@ def test_guidance_engine_on_binary_truth_scores_zero(tmp_path, capsys):
     (row,) = _results(tmp_path / "out")["engines"]
     assert row["n"] == 3
     assert all(v == 0 for v in row["mean"].values())
+    assert list(row["by_category"]) == ["all"]  # no categories in this layout: just "all"
     printed = capsys.readouterr().out
     assert "| guidance |" in printed and "SAD_BG" in printed
-    assert (tmp_path / "out" / "results.md").read_text().count("| guidance |") == 1
+    report = (tmp_path / "out" / "results.md").read_text()
+    assert report.count("| guidance |") == 1 and "By category" not in report
     assert (tmp_path / "out" / "grid-guidance.png").is_file()
 
 

@@ -5,6 +5,7 @@ from wildmatte.evaluation.metrics import (
     conn,
     evaluate,
     grad,
+    interior_holes,
     mse,
     sad,
     sad_bg,
@@ -26,7 +27,7 @@ def test_perfect_prediction_scores_zero_everywhere():
     other = np.zeros_like(gt)
     other[0:10, 0:10] = 1
     scores = evaluate(gt.copy(), gt, occluded=[other])
-    assert set(scores) == {"SAD", "MSE", "Grad", "Conn", "SAD_FG", "SAD_BG", "SAD_OCC"}
+    assert set(scores) == {"SAD", "MSE", "Grad", "Conn", "SAD_FG", "SAD_BG", "SAD_OCC", "Holes"}
     assert all(v == 0 for v in scores.values()), scores
 
 
@@ -108,3 +109,50 @@ def test_conn_by_hand_for_a_missing_blob():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="differ in shape"):
         sad(np.zeros((2, 2)), np.zeros((3, 3)))
+
+
+def _square(hole: bool = False) -> np.ndarray:
+    """A 40×40 opaque square at [10:50) in a 60×60 image, optionally with a 10×10 true hole."""
+    gt = np.zeros((60, 60))
+    gt[10:50, 10:50] = 1.0
+    if hole:
+        gt[25:35, 25:35] = 0.0
+    return gt
+
+
+def test_interior_holes_by_hand_on_a_square():
+    gt = _square()
+    # Pixels more than 5 px inside: rows and columns 15..44 (a pixel on the edge is 1 px in).
+    assert interior_holes(gt, gt) == 0.0
+    pred = gt.copy()
+    pred[25:35, 25:35] = 0.49  # a punched 10×10 hole, just below 0.5
+    assert interior_holes(pred, gt) == pytest.approx(100 / 900)
+    pred[25:35, 25:35] = 0.5  # 0.5 is kept, not a hole
+    assert interior_holes(pred, gt) == 0.0
+    pred = gt.copy()
+    pred[10:50, 10:15] = 0.0  # a 5-px bite from the edge: boundary error, not a hole
+    assert interior_holes(pred, gt) == 0.0
+    pred[10:50, 15] = 0.0  # one column more reaches the interior: 30 px of it
+    assert interior_holes(pred, gt) == pytest.approx(30 / 900)
+    assert interior_holes(np.zeros_like(gt), gt) == 1.0
+
+
+def test_interior_holes_ignore_true_holes():
+    gt = _square(hole=True)
+    # The interior loses the hole and every pixel within 5 px of it: a 20×20 square less 15
+    # px at each corner (offsets (dx, dy) in 1..5 with dx² + dy² > 25): 900 − 360 = 540.
+    assert interior_holes(gt, gt) == 0.0
+    assert interior_holes(_square(), gt) == 0.0  # filling the hole is SAD's business
+    pred = gt.copy()
+    pred[22:38, 22:38] = 0.0  # the true hole 3 px wider all round: still outside the interior
+    assert interior_holes(pred, gt) == 0.0
+    pred = gt.copy()
+    pred[15:17, 40:42] = 0.0  # a 2×2 hole punched in the ring's solid part
+    assert interior_holes(pred, gt) == pytest.approx(4 / 540)
+
+
+def test_interior_holes_need_an_opaque_interior():
+    faint = _square() * 0.6  # a semi-transparent object has no opaque interior
+    assert np.isnan(interior_holes(faint, faint))
+    assert "Holes" not in evaluate(faint, faint)
+    assert evaluate(_square(), _square())["Holes"] == 0.0

@@ -2,7 +2,8 @@
 
 Layouts:
 - cwild: a Composition-Wild set (manifest.json from `wildmatte bench build-cwild`); each sample
-  gives two cases, its front and its occluded target, with the saved guidance files;
+  gives two cases, its front and its occluded target, with the saved guidance files (and the
+  target's categories where the manifest has them, as the wild set's does);
 - aim: AIM-500, `original/*.jpg` photos and `mask/*.png` alpha mattes matched by file stem;
 - pairs: any folder with `images/` and `alphas/` matched by file stem.
 For aim and pairs the guidance is made from the ground truth: "paper" is alpha ≥ 0.5 dilated
@@ -35,6 +36,7 @@ class Case:
     role: str = "target"
     guidance: dict[str, Path] = field(default_factory=dict)  # mode → file; empty: from GT
     others: tuple[Path, ...] = ()  # the other objects' alphas (SAD_OCC)
+    categories: tuple[str, ...] = ()  # e.g. ("fine", "occluded"); reported per category
 
 
 @dataclass
@@ -69,6 +71,7 @@ def cwild_cases(root: Path) -> tuple[list[Case], list[str]]:
                 role=t["role"],
                 guidance={mode: root / p for mode, p in t["guidance"].items()},
                 others=tuple(root / p for p in t["others"]),
+                categories=tuple(t.get("categories", ())),
             )
             for s in manifest["samples"]
             for t in s["targets"]

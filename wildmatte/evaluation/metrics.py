@@ -2,14 +2,15 @@
 
 Alphas are float arrays in [0, 1]. SAD, Grad and Conn are reported divided by 1000, MSE as is.
 Every metric takes an optional region mask (e.g. the unknown band of a trimap); pixels outside it
-do not count. The FG/BG/OCC variants of SAD are the Composition-Wild split of the error.
+do not count. The FG/BG/OCC variants of SAD are the Composition-Wild split of the error; Holes is
+the share of the target's deep opaque interior predicted below 0.5 (interior_holes).
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import distance_transform_edt, gaussian_filter
 
 _Region = np.ndarray | None
 
@@ -112,6 +113,23 @@ def conn(pred: np.ndarray, gt: np.ndarray, region: _Region = None, step: float =
     return float(np.abs(phi(pred) - phi(gt))[mask].sum() / 1000.0)
 
 
+def interior_holes(pred: np.ndarray, gt: np.ndarray, margin: float = 5) -> float:
+    """Share of the target's deep interior predicted below 0.5 (NaN when it has none).
+
+    The deep interior: pixels of the opaque part (gt ≥ 0.99) more than `margin` px (Euclidean)
+    from any pixel outside it, i.e. the opaque part eroded by a disc of radius `margin`. True
+    holes (gt < 0.99) and the band around them are outside it, so predicting them is never
+    counted; only holes punched into solid object are.
+    """
+    pred, gt, _ = _prepare(pred, gt, None)
+    opaque = np.pad(gt >= 0.99, 1)  # the image border counts as outside
+    depth = distance_transform_edt(opaque)[1:-1, 1:-1]
+    interior = depth > margin
+    if not interior.any():
+        return float("nan")
+    return float((pred[interior] < 0.5).mean())
+
+
 def evaluate(
     pred: np.ndarray, gt: np.ndarray, region: _Region = None, occluded: list[np.ndarray] = ()
 ) -> dict[str, float]:
@@ -129,4 +147,7 @@ def evaluate(
         for other in occluded:
             occ |= np.asarray(other) > 0
         scores["SAD_OCC"] = sad(pred, gt, occ & (np.asarray(gt) <= 0))
+    holes = interior_holes(pred, gt)
+    if not np.isnan(holes):  # targets without an opaque interior (faint, thin) have no score
+        scores["Holes"] = holes
     return scores

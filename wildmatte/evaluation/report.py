@@ -6,7 +6,9 @@ import os
 import platform
 from pathlib import Path
 
-METRICS = ("SAD", "MSE", "Grad", "Conn", "SAD_FG", "SAD_BG", "SAD_OCC")
+METRICS = ("SAD", "MSE", "Grad", "Conn", "SAD_FG", "SAD_BG", "SAD_OCC", "Holes")
+# The wild set's categories, in the order the report shows them; others follow alphabetically.
+CATEGORY_ORDER = ("all", "opaque", "fine", "partial", "occluded", "interior")
 
 
 def _cell(value: float | None, metric: str = "") -> str:
@@ -14,6 +16,8 @@ def _cell(value: float | None, metric: str = "") -> str:
         return "—"
     if metric == "MSE":
         return f"{value * 1e3:.2f}"  # shown ×10³, as matting papers do
+    if metric == "Holes":
+        return f"{value * 100:.2f}"  # a share, shown in %
     return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
 
 
@@ -29,10 +33,14 @@ def _metric_names(rows: list[dict]) -> list[str]:
     return [m for m in METRICS if any(m in r for r in rows)]
 
 
+def _column(metric: str) -> str:
+    return {"MSE": "MSE×10³", "Holes": "Holes %"}.get(metric, metric)
+
+
 def metrics_table(engines: list[dict]) -> str:
     """Rows per engine: whole-image metrics (SAD, Grad, Conn /1000; MSE ×10³), s/img, peak MiB."""
     metrics = _metric_names([e["mean"] for e in engines]) or list(METRICS)
-    names = ["engine", *(f"{m}×10³" if m == "MSE" else m for m in metrics)]
+    names = ["engine", *(_column(m) for m in metrics)]
     lines = _header([*names, "median s / image", "peak MiB", "n"])
     for e in engines:
         cells = [_cell(e["mean"].get(m), m) for m in metrics]
@@ -62,6 +70,30 @@ def role_table(engines: list[dict]) -> str:
         by = e["by_role"]
         cells = [_cell(by.get(r, {}).get(m)) for r in roles for m in ("SAD", "SAD_OCC")]
         lines.append(_row([e["label"], *cells]))
+    return "\n".join(lines)
+
+
+def _categories(engines: list[dict]) -> list[str]:
+    found = {c for e in engines for c in e.get("by_category", {})}
+    known = [c for c in CATEGORY_ORDER if c in found]
+    return known + sorted(found - set(known))
+
+
+def category_table(engines: list[dict]) -> str:
+    """Every metric per target category (a target counts in each of its categories) and over
+    all targets; empty when the cases have no categories."""
+    categories = _categories(engines)
+    if categories in ([], ["all"]):
+        return ""
+    groups = [e["by_category"][c] for e in engines for c in categories if c in e["by_category"]]
+    metrics = _metric_names([g["mean"] for g in groups]) or list(METRICS)
+    lines = _header(["engine", "category", "n", *(_column(m) for m in metrics)])
+    for e in engines:
+        for c in categories:
+            group = e.get("by_category", {}).get(c)
+            if group:
+                cells = [_cell(group["mean"].get(m), m) for m in metrics]
+                lines.append(_row([e["label"], c, str(group["n"]), *cells]))
     return "\n".join(lines)
 
 
@@ -145,7 +177,9 @@ def eval_markdown(results: dict) -> str:
         f"{results['cases']} cases. Machine: {machine_line(results['machine'])}.",
         "",
         "SAD, Grad, Conn: /1000 over the whole image; MSE ×10³; SAD_FG where the target's "
-        "alpha > 0, SAD_BG elsewhere, SAD_OCC on the other objects. "
+        "alpha > 0, SAD_BG elsewhere, SAD_OCC on the other objects; Holes %: share of the "
+        "target's opaque interior (alpha ≥ 0.99, more than 5 px in) predicted below 0.5, "
+        "over the targets that have one. "
         f"Peak MiB: {results['memory_note']}.",
         "",
         metrics_table(results["engines"]),
@@ -153,6 +187,9 @@ def eval_markdown(results: dict) -> str:
     roles = role_table(results["engines"])
     if roles:
         parts += ["", "By target:", "", roles]
+    categories = category_table(results["engines"])
+    if categories:
+        parts += ["", f"By category (guidance `{results['guidance']}`):", "", categories]
     if results["failures"]:
         parts += ["", f"Failures ({len(results['failures'])}):", ""]
         parts += [f"- {f}" for f in results["failures"]]

@@ -174,18 +174,38 @@ def score(cases: list[Case], folder: Path) -> tuple[dict[str, dict], list[str]]:
         except WildmatteError as err:
             failures.append(str(err))
             continue
-        scores[case.name] = {**evaluate(pred, gt, occluded=others), "role": case.role}
+        scores[case.name] = {
+            **evaluate(pred, gt, occluded=others),
+            "role": case.role,
+            "categories": list(case.categories),
+        }
     return scores, failures
 
 
+_LABELS = ("role", "categories")  # per-case entries that are not scores
+
+
 def mean_scores(per_case: dict[str, dict]) -> dict[str, float]:
-    keys = [k for k in next(iter(per_case.values()), {}) if k != "role"]
-    keys += sorted({k for s in per_case.values() for k in s} - set(keys) - {"role"})
+    """Mean of each metric over the cases that have it (Holes: those with an opaque interior)."""
+    keys = [k for k in next(iter(per_case.values()), {}) if k not in _LABELS]
+    keys += sorted({k for s in per_case.values() for k in s} - set(keys) - set(_LABELS))
     return {k: float(np.mean([s[k] for s in per_case.values() if k in s])) for k in keys}
 
 
+def by_category(per_case: dict[str, dict]) -> dict[str, dict]:
+    """{"all": ..., category: ...} → {"n": cases, "mean": means}; a case counts in each of its
+    categories. Cases without categories (other layouts) give just "all"."""
+    out = {"all": {"n": len(per_case), "mean": mean_scores(per_case) if per_case else {}}}
+    names = sorted({c for s in per_case.values() for c in s.get("categories", ())})
+    for name in names:
+        subset = {k: s for k, s in per_case.items() if name in s.get("categories", ())}
+        out[name] = {"n": len(subset), "mean": mean_scores(subset)}
+    return out
+
+
 def summarise(spec: EngineSpec, per_case: dict[str, dict], record: dict) -> dict:
-    """One engine's row: means overall and per role, median seconds per image, peak memory.
+    """One engine's row: means overall, per role and per category, median seconds per image,
+    peak memory.
 
     The median, so that the first call's warm-up (lazy imports, allocations) does not count.
     """
@@ -200,6 +220,7 @@ def summarise(spec: EngineSpec, per_case: dict[str, dict], record: dict) -> dict
         "by_role": {
             r: mean_scores({k: s for k, s in per_case.items() if s["role"] == r}) for r in roles
         },
+        "by_category": by_category(per_case),
         "seconds_per_image": float(np.median(seconds)) if seconds else None,
         "peak_mib": record.get("peak_mib"),
         "device": record.get("device"),

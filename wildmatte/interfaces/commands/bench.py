@@ -1,5 +1,6 @@
-"""`wildmatte bench`: build-cwild (make a Composition-Wild set), eval (score engines on a
-benchmark folder), speed (latency, throughput and peak memory per engine and size)."""
+"""`wildmatte bench`: build-cwild (make a Composition-Wild set), build-wild (the independent
+wild set, tune or test split), eval (score engines on a benchmark folder), speed (latency,
+throughput and peak memory per engine and size)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ _FG_HELP = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="benchmarks: build-cwild, eval, speed")
+    p = sub.add_parser("bench", help="benchmarks: build-cwild, build-wild, eval, speed")
     bench = p.add_subparsers(dest="bench_command", required=True)
     _register_build(bench)
+    _register_build_wild(bench)
     _register_eval(bench)
     _register_speed(bench)
 
@@ -44,6 +46,25 @@ def _register_build(bench) -> None:
     p.add_argument("--val-fraction", type=float, default=0.12)
     p.add_argument("--kernel", type=int, default=25, help="guidance dilation (default 25)")
     p.set_defaults(func=run_build)
+
+
+def _register_build_wild(bench) -> None:
+    p = bench.add_parser(
+        "build-wild",
+        help="build the independent wild set (held-out categories, 800×600, fine strands, "
+        "partial opacity, rings) from code that shares nothing with the training data",
+    )
+    p.add_argument("--split", choices=("tune", "test"), required=True)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--fg", default="{data}/fg-train", help="folder of RGBA cutouts (default {data}/fg-train)"
+    )
+    p.add_argument(
+        "--bg", default="{data}/bg-train", help="folder of backgrounds (default {data}/bg-train)"
+    )
+    p.add_argument("--n", type=int, help="number of images (default: tune 30, test 60)")
+    p.add_argument("--seed", type=int, help="default: a fixed seed per split")
+    p.set_defaults(func=run_build_wild)
 
 
 def _register_eval(bench) -> None:
@@ -139,9 +160,26 @@ def run_build(args) -> int:
     return 1 if report.failures else 0
 
 
+def run_build_wild(args) -> int:
+    from wildmatte.data.paths import expand
+    from wildmatte.evaluation.wildset import build_wildset
+
+    report = build_wildset(
+        expand(args.fg), expand(args.bg), args.out, args.split, args.n, args.seed, progress=True
+    )
+    counts = ", ".join(f"{c} {k}" for c, k in report.categories.items())
+    print(
+        f"wrote {report.samples} images ({2 * report.samples} targets: {counts}) "
+        f"to {report.manifest} in {report.seconds:.1f} s"
+    )
+    for failure in report.failures:
+        print(f"wildmatte: skipped {failure}", file=sys.stderr)
+    return 1 if report.failures else 0
+
+
 def run_eval(args) -> int:
     from wildmatte.evaluation.benchmark import run_benchmark
-    from wildmatte.evaluation.report import metrics_table, role_table
+    from wildmatte.evaluation.report import category_table, metrics_table, role_table
     from wildmatte.evaluation.run import parse_engine
 
     specs = [parse_engine(text) for text in args.engines]
@@ -162,6 +200,9 @@ def run_eval(args) -> int:
     roles = role_table(results["engines"])
     if roles:
         print("\n" + roles)
+    categories = category_table(results["engines"])
+    if categories:
+        print("\n" + categories)
     print(f"\nresults: {out / 'results.md'}, {out / 'results.json'}")
     for failure in results["failures"]:
         print(f"wildmatte: failed: {failure}", file=sys.stderr)
