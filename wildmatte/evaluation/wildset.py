@@ -263,8 +263,10 @@ def add_strands(layer: Layer, rng: np.random.Generator) -> Layer:
     roots = outline[rng.choice(idx, count)]
     normals = _outward_normals(layer.alpha, roots)
     base = np.median(layer.rgb[layer.alpha >= 0.5], axis=0)
-    tint = rng.uniform(0.6, 1.3) if rng.random() < 0.6 else None  # else: a foreign colour
-    colour = base * tint if tint else rng.uniform(0.05, 0.95, 3)
+    if rng.random() < 0.6:  # the object's own colour, lighter or darker
+        colour = base * rng.uniform(0.6, 1.3)
+    else:  # a foreign colour (grass on a stone, a dyed tuft)
+        colour = rng.uniform(0.05, 0.95, 3)
     lengths = size * rng.uniform(0.04, 0.16) * rng.uniform(0.5, 1.0, count)
 
     def draw(alpha_big, colour_big, f):
@@ -412,6 +414,15 @@ def has_holes(alpha: np.ndarray, share: float = 0.01, least: int = 40) -> bool:
     return bool(areas) and max(areas) >= max(least, share * mask.sum())
 
 
+EFFECT_MAKERS = {
+    "strands": add_strands,
+    "uniform": uniform_opacity,
+    "ramp": opacity_ramp,
+    "motion": motion_blur,
+    "ring": punch_hole,
+}
+
+
 def draw_effect(rng: np.random.Generator) -> str:
     names = list(EFFECTS)
     weights = np.array([EFFECTS[n][1] for n in names])
@@ -431,10 +442,8 @@ def make_layer(
         holes = effect != "motion" and has_holes(alpha)
         rgb, alpha = pad_layer(rgb, alpha, max(4, int(0.12 * long_side)))
         layer = Layer(rgb, alpha, name, {"kind": "plain"})
-        make = {"strands": add_strands, "uniform": uniform_opacity, "ramp": opacity_ramp}
-        make |= {"motion": motion_blur, "ring": punch_hole}
-        if effect in make:
-            layer = make[effect](layer, rng) or layer  # a ring needs a deep enough interior
+        if effect in EFFECT_MAKERS:  # a ring needs a deep enough interior, else stays plain
+            layer = EFFECT_MAKERS[effect](layer, rng) or layer
     ys, xs = np.nonzero(layer.alpha > 1e-4)
     box = np.s_[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     layer.rgb, layer.alpha = layer.rgb[box], layer.alpha[box]
