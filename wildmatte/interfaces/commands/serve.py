@@ -1,0 +1,59 @@
+"""`wildmatte serve`: the web demo, a page to upload a photo, mark the object and cut it out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wildmatte.errors import WildmatteError
+from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="web demo: upload a photo, mark the object, download the matte",
+        description="Serve the web demo (FastAPI + Uvicorn; needs pip install 'wildmatte[serve]'). "
+        "Uploads stay in memory; nothing is written to disk.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--engine", choices=ENGINES, help="the page's default (prn if weights exist)")
+    p.add_argument("--weights", help="prn weights: .safetensors file or a config name")
+    p.add_argument("--device", help="cpu, cuda … (default: cuda if available)")
+    p.add_argument("--max-upload-mb", type=float, default=25.0, help="per file (default 25)")
+    p.add_argument("--max-megapixels", type=float, default=12.0, help="per image (default 12)")
+    p.add_argument("--workers", type=int, default=1, help="requests matted at once (default 1)")
+    p.add_argument(
+        "--queue", type=int, default=16, help="requests that may wait; more get 503 (default 16)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    try:
+        import uvicorn
+
+        from wildmatte.interfaces.web import Settings, create_app
+    except ImportError as err:
+        raise WildmatteError(
+            f"the web demo needs {err.name}: pip install 'wildmatte[serve]'"
+        ) from None
+    if args.workers < 1 or args.queue < 0:
+        raise WildmatteError("--workers must be at least 1 and --queue at least 0")
+    engine = args.engine or ("prn" if args.weights or DEFAULT_WEIGHTS.is_file() else "classic")
+    settings = Settings(
+        engine=engine,
+        weights=args.weights,
+        device=args.device,
+        max_upload_mb=args.max_upload_mb,
+        max_megapixels=args.max_megapixels,
+        workers=args.workers,
+        queue=args.queue,
+    )
+    app = create_app(settings)
+    print(f"loading the {engine} engine…", file=sys.stderr)
+    app.state.engines.get(engine)  # fail now, not on the first visitor's request
+    print(f"wildmatte demo on http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0

@@ -1,0 +1,144 @@
+"""Bytes in, arrays out, and back: the web demo's image handling, all in memory.
+
+Every problem with an upload raises `RequestError` with the HTTP status and a one-line message
+that the page shows as is.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from wildmatte.inference.io import to_uint
+
+
+class RequestError(Exception):
+    """A bad request: `status` is the HTTP code, the message is for the user."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _open(data: bytes, field: str, max_pixels: int) -> Image.Image:
+    """Open an upload and check its pixel count from the header, before decoding the pixels."""
+    if not data:
+        raise RequestError(400, f"{field}: the file is empty")
+    try:
+        with warnings.catch_warnings():
+            # Our own limit is far below PIL's bomb threshold; its warning would only add noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise RequestError(
+            413, f"{field}: far over this server's {_mp(max_pixels)} megapixels"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise RequestError(400, f"{field}: not a readable image (PNG, JPEG, WebP, ...)") from None
+    w, h = image.size
+    if w * h > max_pixels:
+        raise RequestError(
+            413,
+            f"{field}: {w}×{h} is {_mp(w * h)} megapixels; "
+            f"this server accepts at most {_mp(max_pixels)}",
+        )
+    return image
+
+
+def _mp(pixels: int) -> str:
+    return f"{round(pixels / 1e6, 2):g}"
+
+
+def _upright(image: Image.Image, field: str, mode: str | None = None) -> Image.Image:
+    """Decode the pixels upright (EXIF orientation applied, as browsers show them)."""
+    try:
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        return image.convert(mode) if mode else image
+    except (OSError, ValueError, SyntaxError):
+        raise RequestError(400, f"{field}: the image data is damaged or truncated") from None
+
+
+def decode_image(data: bytes, field: str, max_pixels: int) -> np.ndarray:
+    """H×W×3 float32 RGB in [0, 1] from an uploaded file's bytes."""
+    image = _upright(_open(data, field, max_pixels), field, "RGB")
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def decode_mask(data: bytes, shape: tuple[int, int], max_pixels: int) -> np.ndarray:
+    """Binary H×W float32 guidance, resized to the photo's `shape` when it differs (bilinear,
+    then thresholded at 128). A file with transparency (a cutout, say) gives its alpha; any
+    other file its grey levels."""
+    image = _upright(_open(data, "mask", max_pixels), "mask")
+    mask = np.asarray(_mask_channel(image), np.float32) / 255.0
+    if mask.shape != tuple(shape):
+        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    binary = (mask >= 0.5).astype(np.float32)
+    if not binary.any():
+        raise RequestError(400, "mask: it is empty (no white pixel); nothing to matte")
+    return binary
+
+
+def _mask_channel(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        alpha = image.convert("RGBA").getchannel("A")
+        if alpha.getextrema()[0] < 255:
+            return alpha
+    return image.convert("L")
+
+
+def parse_box(text: str, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """'x0,y0,x1,y1' in image pixels, clipped to the image, at least 2 px each way."""
+    try:
+        x0, y0, x1, y1 = (round(float(v)) for v in text.split(","))
+    except ValueError:
+        raise RequestError(400, f"box: expected 'x0,y0,x1,y1' in pixels, got {text!r}") from None
+    h, w = shape
+    x0, x1 = sorted((min(max(x0, 0), w), min(max(x1, 0), w)))
+    y0, y1 = sorted((min(max(y0, 0), h), min(max(y1, 0), h)))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise RequestError(400, "box: too small; drag a box around the object")
+    return x0, y0, x1, y1
+
+
+def mask_from_box(
+    image: np.ndarray, box: tuple[int, int, int, int], work_side: int = 400, iterations: int = 5
+) -> np.ndarray:
+    """A coarse binary mask of the object inside `box` (x0, y0, x1, y1) by GrabCut.
+
+    GrabCut runs on a copy at most `work_side` px on its long side (its cost grows with the
+    pixel count, and a coarse mask is all the engines need); its mask is scaled back up.
+    Falls back to the box itself when GrabCut finds nothing (a box covering the whole photo).
+    """
+    h, w = image.shape[:2]
+    scale = min(1.0, work_side / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(to_uint(image), size, interpolation=cv2.INTER_AREA)
+    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    rect = (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+    labels = np.zeros(small.shape[:2], np.uint8)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(small, labels, rect, bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
+        fg = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
+    except cv2.error:  # e.g. a box with no background around it
+        fg = np.zeros(small.shape[:2], np.float32)
+    if fg.any():
+        return (cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5).astype(np.float32)
+    mask = np.zeros((h, w), np.float32)
+    mask[box[1] : box[3], box[0] : box[2]] = 1.0
+    return mask
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A [0, 1] grey, RGB or RGBA float image as a `data:image/png;base64,...` URL."""
+    buf = io.BytesIO()
+    # Fast compression: the page gets the result sooner; the files are a little larger.
+    Image.fromarray(to_uint(image)).save(buf, "PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
