@@ -7,6 +7,7 @@ import base64
 import io
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -183,8 +184,9 @@ def test_images_over_the_pixel_limit_are_refused_from_their_header():
     r = matte(client(max_megapixels=10), image=header, box="1,1,50,50")
     assert r.status_code == 413
     assert r.json()["detail"] == "image: 4000×3000 is 12 megapixels; this server accepts at most 10"
-    huge = cv2.imencode(".png", np.zeros((1, 1), np.uint8))[1].tobytes()
-    huge = huge[:16] + (20000).to_bytes(4, "big") * 2 + huge[24:]  # IHDR: 20000×20000
+    one = cv2.imencode(".png", np.zeros((1, 1), np.uint8))[1].tobytes()
+    ihdr = b"IHDR" + (20000).to_bytes(4, "big") * 2 + one[24:29]  # 20000×20000
+    huge = one[:12] + ihdr + zlib.crc32(ihdr).to_bytes(4, "big") + one[33:]
     r = matte(client(), image=huge, box="1,1,50,50")
     assert r.status_code == 413 and "far over this server's 12 megapixels" in r.json()["detail"]
 

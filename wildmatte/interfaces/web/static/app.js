@@ -251,7 +251,7 @@ $("#run").addEventListener("click", async () => {
     }
     const result = await response.json();
     await showResults(result);
-    setStatus(`Done: ${result.width}×${result.height} by ${result.engine} in ${result.seconds} s.`);
+    setStatus(`Done: ${result.width}×${result.height} by ${result.engine} in ${result.seconds.toFixed(2)} s.`);
   } catch (err) {
     setStatus(`The request failed: ${err.message}`, "error");
   } finally {
