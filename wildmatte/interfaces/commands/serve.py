@@ -35,6 +35,7 @@ def run(args) -> int:
         import uvicorn
 
         from wildmatte.interfaces.web import Settings, create_app
+        from wildmatte.interfaces.web.app import warm_up
     except ImportError as err:
         raise WildmatteError(
             f"the web demo needs {err.name}: pip install 'wildmatte[serve]'"
@@ -53,7 +54,7 @@ def run(args) -> int:
     )
     app = create_app(settings)
     print(f"loading the {engine} engine…", file=sys.stderr)
-    app.state.engines.get(engine)  # fail now, not on the first visitor's request
+    warm_up(app.state.engines.get(engine))  # fail now, not on the first visitor's request
     print(f"wildmatte demo on http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

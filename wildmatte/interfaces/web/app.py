@@ -91,6 +91,14 @@ def load_engine_for(settings: Settings):
     return load
 
 
+def warm_up(engine: Engine) -> None:
+    """Run every step once on a small image, so that the first visitor does not wait for
+    one-time costs (pymatting's compiled kernels, PyTorch's first pass)."""
+    image = np.random.default_rng(0).random((64, 64, 3), dtype=np.float32)
+    guidance = mask_from_box(image, (16, 16, 48, 48))
+    fgmod.estimate_foreground(image, engine(image, guidance))
+
+
 def run_job(job: Job, engine: Engine, max_pixels: int) -> dict:
     """Decode, matte, composite and encode; every output has the photo's size."""
     start = time.perf_counter()
