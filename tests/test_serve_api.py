@@ -135,7 +135,8 @@ def test_an_unknown_engine_is_refused_naming_the_choices():
 @pytest.mark.parametrize(
     ("fields", "status", "words"),
     [
-        ({}, 400, "paint a mask, draw a box"),
+        ({}, 400, "draw a box, paint a mask or upload one"),
+        ({"box": "1,1,50,50", "mask": png(np.full((H, W), 255, np.uint8))}, 400, "not both"),
         ({"box": "1,2,3"}, 400, "x0,y0,x1,y1"),
         ({"box": "5,5,6,6"}, 400, "too small"),
         ({"mask": png(np.zeros((H, W), np.uint8))}, 400, "empty"),

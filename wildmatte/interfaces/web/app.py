@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated
@@ -36,7 +37,7 @@ from wildmatte.interfaces.web.imaging import (
 from wildmatte.interfaces.web.jobs import Busy, EngineCache, JobQueue
 
 log = logging.getLogger("wildmatte.serve")
-MB = 1024 * 1024
+MB = 1_000_000
 STATIC = {  # the page's files: fixed names, never a path taken from the request
     "/": ("index.html", "text/html; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -83,7 +84,9 @@ class Job:
     background_image: bytes | None = None
 
 
-def load_engine_for(settings: Settings):
+def load_engine_for(settings: Settings) -> Callable[[str], Engine]:
+    """Engines by name, with the server's weights and device for `prn`."""
+
     def load(name: str) -> Engine:
         weights = settings.weights if name == "prn" else None
         return engines_mod.get_engine(name, weights, settings.device)
@@ -149,7 +152,9 @@ async def _read(upload: UploadFile | None, field_name: str, limit_mb: float) -> 
     return data
 
 
-def create_app(settings: Settings | None = None, load_engine=None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, load_engine: Callable[[str], Engine] | None = None
+) -> FastAPI:
     """The app; `load_engine(name) -> Engine` replaces wildmatte's engines (tests)."""
     settings = settings or Settings()
     if settings.engine not in settings.engines:
@@ -213,8 +218,10 @@ def create_app(settings: Settings | None = None, load_engine=None) -> FastAPI:
     ) -> dict:
         if image is None:
             raise RequestError(400, "image: no photo uploaded")
-        if (mask is None) == (box is None):
-            raise RequestError(400, "guidance: paint a mask, draw a box or upload a mask (one)")
+        if mask is None and box is None:
+            raise RequestError(400, "guidance: draw a box, paint a mask or upload one")
+        if mask is not None and box is not None:
+            raise RequestError(400, "guidance: give a box or a mask, not both")
         if engine not in settings.engines:
             raise RequestError(
                 400, f"engine: unknown {engine!r}; expected one of {', '.join(settings.engines)}"
