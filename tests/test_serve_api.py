@@ -119,7 +119,8 @@ def test_a_background_image_is_fitted_to_the_photo():
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_every_engine_name_is_accepted(engine):
+def test_every_engine_name_is_accepted(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("WILDMATTE_CACHE", str(tmp_path))  # the onnx engine's export goes here
     r = matte(client(), mask=png(scene()[1].astype(np.uint8) * 255), engine=engine)
     assert r.status_code == 200, r.text
     out = r.json()
@@ -249,3 +250,11 @@ def test_an_engine_that_cannot_load_is_reported_not_crashed():
     r = matte(c, box="1,1,50,50")
     assert r.status_code == 500
     assert r.json()["detail"] == "engine 'guidance' is unavailable: model.onnx not found"
+
+
+def test_serve_command_bad_options_are_one_line(capsys):
+    from wildmatte.interfaces.cli import main
+
+    assert main(["serve", "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err == "wildmatte: error: --workers must be at least 1 and --queue at least 0\n"

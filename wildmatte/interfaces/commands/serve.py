@@ -14,12 +14,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="web demo: upload a photo, mark the object, download the matte",
         description="Serve the web demo (FastAPI + Uvicorn; needs pip install 'wildmatte[serve]'). "
-        "Uploads stay in memory; nothing is written to disk.",
+        "Uploads stay in memory and are never written to disk.",
     )
     p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--engine", choices=ENGINES, help="the page's default (prn if weights exist)")
-    p.add_argument("--weights", help="prn weights: .safetensors file or a config name")
+    p.add_argument("--weights", help="for prn/onnx: .safetensors, .onnx or a config name")
     p.add_argument("--device", help="cpu, cuda … (default: cuda if available)")
     p.add_argument("--max-upload-mb", type=float, default=25.0, help="per file (default 25)")
     p.add_argument("--max-megapixels", type=float, default=12.0, help="per image (default 12)")

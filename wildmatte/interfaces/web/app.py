@@ -50,7 +50,7 @@ class Settings:
     """What `wildmatte serve` can change."""
 
     engine: str = "prn"  # the page's default engine
-    weights: str | None = None  # for the prn engine: path or config name (None: bundled)
+    weights: str | None = None  # for prn/onnx: a path or config name (None: bundled)
     device: str | None = None
     max_upload_mb: float = 25.0  # per uploaded file
     max_megapixels: float = 12.0  # per image; the model's memory grows with the pixel count
@@ -85,10 +85,10 @@ class Job:
 
 
 def load_engine_for(settings: Settings) -> Callable[[str], Engine]:
-    """Engines by name, with the server's weights and device for `prn`."""
+    """Engines by name, with the server's weights for the model engines (`prn`, `onnx`)."""
 
     def load(name: str) -> Engine:
-        weights = settings.weights if name == "prn" else None
+        weights = settings.weights if name in ("prn", "onnx") else None
         return engines_mod.get_engine(name, weights, settings.device)
 
     return load
