@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= outputs/demo
 
-.PHONY: install demo test lint format bench results clean
+.PHONY: install demo test test-fast lint format bench results clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# Pinned for now: the development machines install these two from a local cache.
-	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
+	# Pinned: the development machines install it from a local cache. For a CPU-only machine,
+	# README's "Install" gives the smaller CPU build of torch.
+	$(BIN)/python -m pip install -q torch==2.14.1
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -24,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Everything but the training runs marked slow (CI runs `make test`, all of them).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check wildmatte tests benchmarks scripts experiments

@@ -12,3 +12,17 @@ class InputError(WildmatteError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+# The modules `pip install wildmatte[train]` adds (pyproject.toml).
+TRAIN_EXTRA = ("yaml", "matplotlib", "pycocotools")
+
+
+class MissingExtraError(WildmatteError):
+    """A command needs an optional dependency group (pyproject's extras) that is not installed."""
+
+    def __init__(self, command: str, module: str | None, extra: str) -> None:
+        super().__init__(
+            f"{command} needs {module or 'a package'}, which is not installed: "
+            f"pip install 'wildmatte[{extra}]'"
+        )

@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import yaml
-
 from wildmatte.errors import InputError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -52,6 +50,8 @@ def _resolve(name_or_path: str | Path, including: Path | None = None) -> Path:
 
 def parse_value(text: str):
     """`--set` values are YAML scalars/lists: 20, 1e-3, true, [1, 2], a string."""
+    import yaml  # pyyaml is a [train] extra; listing the configs needs none
+
     return yaml.safe_load(text)
 
 
@@ -65,6 +65,8 @@ def set_dotted(cfg: dict, dotted: str, value) -> None:
 
 def _load_file(path: Path) -> dict:
     """One file with its `base:` chain merged in (the file's own values win)."""
+    import yaml  # pyyaml is a [train] extra; listing the configs needs none
+
     try:
         cfg = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:

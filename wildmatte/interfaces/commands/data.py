@@ -36,8 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build_weak(args: argparse.Namespace) -> int:
-    from wildmatte.data.weak_build import build_weak_set
-    from wildmatte.errors import InputError
+    from wildmatte.errors import TRAIN_EXTRA, InputError, MissingExtraError
+
+    try:
+        from wildmatte.data.weak_build import build_weak_set
+    except ModuleNotFoundError as err:
+        if err.name not in TRAIN_EXTRA:
+            raise
+        raise MissingExtraError("wildmatte data build-weak", err.name, "train") from None
 
     if args.n < 1 or args.size < 32 or not 1 <= args.objects[0] <= args.objects[1]:
         raise InputError("arguments", "need --n ≥ 1, --size ≥ 32 and 1 ≤ MIN ≤ MAX objects")

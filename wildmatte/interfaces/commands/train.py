@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from wildmatte.errors import TRAIN_EXTRA, MissingExtraError
 from wildmatte.training.config import available_configs, load_config
 
 
@@ -36,7 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wildmatte.training.trainer import train
+    try:
+        from wildmatte.training.trainer import train
+    except ModuleNotFoundError as err:
+        if err.name not in TRAIN_EXTRA:
+            raise
+        raise MissingExtraError("wildmatte train", err.name, "train") from None
 
     cfg = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / str(cfg.get("name", Path(args.config).stem))
