@@ -26,7 +26,6 @@ from wildmatte.data.backgrounds import open_backgrounds
 from wildmatte.data.foregrounds import open_foregrounds
 from wildmatte.evaluation.benchmark import run_benchmark
 from wildmatte.evaluation.cwild import build_cwild
-from wildmatte.evaluation.files import write_bytes, write_json, write_text
 from wildmatte.evaluation.report import (
     machine,
     machine_line,
@@ -37,6 +36,7 @@ from wildmatte.evaluation.report import (
 from wildmatte.evaluation.run import EngineSpec
 from wildmatte.evaluation.speed import DEFAULT_ENGINES, speed_rows
 from wildmatte.evaluation.stats import paired_bootstrap
+from wildmatte.files import write_bytes, write_json, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 FG = {"type": "rgba", "root": "{data}/fg-train", "val_fraction": 0.12}

@@ -10,7 +10,6 @@ metrics, then SAD_BG split by how far outside the guidance mask the error lies.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections import defaultdict
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from wildmatte.data.dataset import build_val_set
 from wildmatte.evaluation.metrics import evaluate, sad_bg_by_distance
+from wildmatte.files import write_json
 from wildmatte.inference.engines import get_engine
 from wildmatte.inference.io import write_png
 from wildmatte.training.config import deep_merge, load_config
@@ -97,8 +97,7 @@ def main() -> None:
             write_png(args.grid, grid(samples, preds, args.rows))
             print(f"\ngrid: {args.grid} (columns: image+guidance, {', '.join(preds)}, GT)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+        write_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Stage 2: the EMA teacher, the natural-image losses, and few-step runs of the one trainer."""
 
+import copy
 import csv
 import math
 
@@ -105,6 +106,7 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_few_step_self_training_run_is_finite(tmp_path):
     cfg = _stage2_config(tmp_path, "self-training")
     final = train(cfg, tmp_path / "run")
@@ -122,6 +124,7 @@ def test_few_step_self_training_run_is_finite(tmp_path):
     assert load_model(final) is not None
 
 
+@pytest.mark.slow
 def test_few_step_segmentation_training_run_is_finite(tmp_path):
     cfg = _stage2_config(tmp_path, "segmentation")
     train(cfg, tmp_path / "run")
@@ -130,6 +133,7 @@ def test_few_step_segmentation_training_run_is_finite(tmp_path):
     assert "teacher" not in load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")
 
 
+@pytest.mark.slow
 def test_stage2_resume_restores_teacher_and_continues_exactly(tmp_path):
     cfg = _stage2_config(tmp_path, "self-training")
     cfg["train"].update(warmup_steps=0, min_lr_ratio=1.0, ckpt_every=2)  # constant lr
@@ -144,3 +148,28 @@ def test_stage2_resume_restores_teacher_and_continues_exactly(tmp_path):
     for part in ("model", "teacher"):
         for name, value in full[part].items():
             assert torch.equal(value, cut[part][name]), (part, name)
+
+
+def test_torch_ema_teacher_matches_the_hand_written_update_it_replaced():
+    """The teacher is torch's AveragedModel now; over a few student steps its weights stay
+    those of the loop it replaced: t.mul_(m).add_(s, alpha=1 - m), buffers copied."""
+    student = _tiny()
+    teacher = EMATeacher(student, ema=0.9)
+    reference = copy.deepcopy(student)
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    for _ in range(4):
+        optimizer.zero_grad()
+        stage2_loss(student, teacher, _batch(), {"mode": "self-training"})[0].backward()
+        optimizer.step()
+        teacher.update(student)
+        with torch.no_grad():
+            for t, s in zip(reference.parameters(), student.parameters(), strict=True):
+                t.mul_(0.9).add_(s.detach(), alpha=1.0 - 0.9)
+            for t, s in zip(reference.buffers(), student.buffers(), strict=True):
+                t.copy_(s)
+    want = reference.state_dict()
+    for name, value in teacher.state_dict().items():
+        # torch's lerp and the old mul-add round differently in the last bits: the largest
+        # difference measured over these 4 steps was 2.4e-7 (2 float32 ulps at 1); buffers equal.
+        torch.testing.assert_close(value, want[name], rtol=0, atol=1e-6, msg=name)
+    assert not torch.equal(teacher.state_dict()[name], student.state_dict()[name])

@@ -204,6 +204,7 @@ def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():
     assert all(bn.training for bn in bns)
 
 
+@pytest.mark.slow
 def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     out = tmp_path / "run"
     final = train(tiny_config(tiny_data), out)
@@ -252,6 +253,7 @@ def test_half_collate_halves_floats_and_to_restores_float32():
     assert float((moved["image"] - exact).abs().max()) <= 2.5e-4
 
 
+@pytest.mark.slow
 def test_minutes_budget_ends_the_schedule_when_the_time_ends(tiny_data, tmp_path, monkeypatch):
     # A clock that moves 20 ms per reading (about 4 per step): the run sees the same speed on
     # any machine, however loaded, so the fit and the stop are the same everywhere.
@@ -286,6 +288,7 @@ def _checkpoint_step(path) -> int:
         return json.loads(f.metadata()["wildmatte_checkpoint"])["step"]
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_exactly(tiny_data, tmp_path):
     cfg_path = tmp_path / "cfg.yaml"
     steps = 60
@@ -333,6 +336,7 @@ def test_killed_run_resumes_exactly(tiny_data, tmp_path):
     assert steps_logged == list(range(1, steps + 1))  # no step twice, none missing
 
 
+@pytest.mark.slow
 def test_ddp_on_two_cpu_processes(tiny_data, tmp_path):
     cfg_path = tmp_path / "cfg.yaml"
     cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_data, steps=4, val_every=0, batch_size=4)))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wildmatte.evaluation.files import write_json, write_text
 from wildmatte.evaluation.grid import make_grid
 from wildmatte.evaluation.layouts import detect_layout, load_cases
 from wildmatte.evaluation.report import eval_markdown, machine
 from wildmatte.evaluation.run import EngineSpec, predict, score, summarise
+from wildmatte.files import write_json, write_text
 
 
 def grid_engine(engines: list[dict]) -> dict | None:

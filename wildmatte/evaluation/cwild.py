@@ -38,7 +38,8 @@ import numpy as np
 from wildmatte.data.backgrounds import random_crop_u8
 from wildmatte.data.guidance import noisy_guidance, paper_guidance
 from wildmatte.errors import InputError
-from wildmatte.evaluation.files import to_u8, to_u16, write_json, write_png
+from wildmatte.files import write_json
+from wildmatte.inference.io import to_uint, write_png
 
 FORMAT = "wildmatte-cwild/1"
 LONG_SIDE = (0.35, 0.6)  # an object's long side, as a fraction of the canvas
@@ -73,7 +74,7 @@ def fit_object(fg: np.ndarray, alpha: np.ndarray, long_side: int) -> tuple:
     scale = long_side / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    fg = cv2.resize(to_u8(fg), size, interpolation=interp)
+    fg = cv2.resize(to_uint(fg), size, interpolation=interp)
     alpha = cv2.resize(np.ascontiguousarray(alpha, np.float32), size, interpolation=interp)
     return fg, np.clip(alpha, 0.0, 1.0)
 
@@ -163,7 +164,7 @@ def compose_sample(
         background=bg,
         sources=[name for name, _, _ in objects],
         fgs=fgs,
-        amodal=[to_u16(a) for a in amodal],
+        amodal=[to_uint(a, 16) for a in amodal],
         visible=visible_q,
         boxes=boxes,
         hidden=hidden,
@@ -175,7 +176,7 @@ def target_guidance(visible_u16: np.ndarray, rng: np.random.Generator, kernel: i
     gt = visible_u16.astype(np.float32) / 65535.0
     paper = paper_guidance(gt, kernel)
     noisy = noisy_guidance(gt, rng)
-    return to_u8(paper), to_u8(noisy)
+    return to_uint(paper), to_uint(noisy)
 
 
 class _Pool:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 
 from wildmatte.data.imageio import read_alpha
-from wildmatte.evaluation.files import to_u8, write_png
 from wildmatte.evaluation.layouts import Case, read_inputs
+from wildmatte.inference.io import to_uint, write_png
 
 COLUMNS = ("image + guidance", "prediction", "ground truth", "error |pred - GT|")
 _CAPTION = 22  # px of caption strip above each row
@@ -18,7 +18,7 @@ _CAPTION = 22  # px of caption strip above each row
 
 def overlay(image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
     """The image with the guidance tinted green and its outline drawn."""
-    out = to_u8(image).copy()
+    out = to_uint(image).copy()
     mask = guidance > 0.5
     green = np.array([40, 220, 60], np.float32)
     out[mask] = (0.55 * out[mask] + 0.45 * green).astype(np.uint8)
@@ -29,12 +29,12 @@ def overlay(image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
 
 def error_map(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """|pred − GT| in the inferno colour map (black: no error, yellow: error of 1)."""
-    bgr = cv2.applyColorMap(to_u8(np.abs(pred - gt)), cv2.COLORMAP_INFERNO)
+    bgr = cv2.applyColorMap(to_uint(np.abs(pred - gt)), cv2.COLORMAP_INFERNO)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _grey(alpha: np.ndarray) -> np.ndarray:
-    return np.repeat(to_u8(alpha)[..., None], 3, axis=2)
+    return np.repeat(to_uint(alpha)[..., None], 3, axis=2)
 
 
 def _fit(tile: np.ndarray, height: int) -> np.ndarray:

@@ -22,10 +22,10 @@ from tqdm import tqdm
 
 from wildmatte.data.imageio import read_alpha
 from wildmatte.errors import InputError, WildmatteError
-from wildmatte.evaluation.files import to_u16, write_json, write_png
 from wildmatte.evaluation.layouts import Case, read_inputs, read_truth
 from wildmatte.evaluation.memory import PeakMemory
 from wildmatte.evaluation.metrics import evaluate
+from wildmatte.files import write_json
 from wildmatte.inference.engines import (
     CLASSIC_METHODS,
     DEFAULT_WEIGHTS,
@@ -33,6 +33,7 @@ from wildmatte.inference.engines import (
     get_engine,
     pick_device,
 )
+from wildmatte.inference.io import write_png
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def predict(
             except Exception as err:  # one engine crash must not lose a long run
                 failures.append(_crash(case, spec, err))
                 continue
-            write_png(folder / f"{case.name}.png", to_u16(alpha))
+            write_png(folder / f"{case.name}.png", alpha, bits=16)
             record["seconds"][case.name] = seconds
             write_json(folder / "run.json", record)
     # The peak over the runs that made these predictions (a resumed run only adds to it).

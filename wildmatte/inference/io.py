@@ -62,11 +62,14 @@ def to_uint(x: np.ndarray, bits: int = 8) -> np.ndarray:
 
 
 def write_png(path: PathLike, image: np.ndarray, bits: int = 8) -> Path:
-    """Write a [0, 1] grey (H×W), RGB or RGBA float image as PNG, atomically."""
+    """Write a grey (H×W), RGB or RGBA image as PNG, atomically: the one PNG writer.
+
+    Floats in [0, 1] are rounded to `bits`; uint8 and uint16 arrays are written as they are.
+    """
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise InputError(path, "output must be a .png file")
-    data = to_uint(image, bits)
+    data = image if image.dtype in (np.uint8, np.uint16) else to_uint(image, bits)
     if data.ndim == 3:
         code = cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR
         data = cv2.cvtColor(data, code)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from wildmatte import __version__
 from wildmatte.inference import foreground as fgmod
-from wildmatte.inference.engines import Engine, get_engine
+from wildmatte.inference.engines import DEFAULT_WEIGHTS, Engine, get_engine
+from wildmatte.model import weight_paths, weights_info
 
 
 def as_image(image: np.ndarray | Image.Image) -> np.ndarray:
@@ -50,11 +53,21 @@ def as_mask(mask: np.ndarray | Image.Image, shape: tuple[int, int]) -> np.ndarra
     return binary.astype(np.float32)
 
 
+def _weights_file(engine: str, weights: str | os.PathLike | None) -> Path | None:
+    """The weight file a `prn` engine loaded: the bundled default, a path, or none (a config
+    name gives a randomly initialised model)."""
+    if engine != "prn":
+        return None
+    path = weight_paths(weights)[0] if weights is not None else DEFAULT_WEIGHTS
+    return path if path.is_file() else None
+
+
 class Matter:
     """Mask-guided matting: `Matter.from_pretrained().predict(image, mask)`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, weights: Path | None = None) -> None:
         self.engine = engine
+        self.weights = weights  # the .safetensors file behind a `prn` engine, if it has one
 
     @classmethod
     def from_pretrained(
@@ -66,11 +79,17 @@ class Matter:
         """The bundled default model (weights=None), a `.safetensors` path (with its `.json`
         beside it), or a config name (`prn`, `prn-light`, `prn-tiny`: randomly initialised).
         `engine="classic"` needs no weights."""
-        return cls(get_engine(engine, weights, device))
+        return cls(get_engine(engine, weights, device), _weights_file(engine, weights))
 
     @property
     def name(self) -> str:
         return self.engine.name
+
+    def info(self) -> dict[str, str]:
+        """wildmatte's version, the engine, and for weights from a file, the file and its release
+        fields: tag, sha256, recipe, licence (the bundled default has all four)."""
+        info = {"version": __version__, "engine": self.name}
+        return info | (weights_info(self.weights) if self.weights else {})
 
     def predict(
         self, image: np.ndarray | Image.Image, mask: np.ndarray | Image.Image

@@ -1,1 +1,1 @@
-"""Ways in: the command line (cli) and the web demo."""
+"""Ways in: the command line (`cli`, one module per command in `commands/`)."""

@@ -12,10 +12,26 @@ from wildmatte.errors import WildmatteError
 COMMANDS = ("predict", "train", "bench", "data", "export", "serve")
 
 
+def version_text() -> str:
+    """wildmatte's version and the bundled default weights' release fields."""
+    from wildmatte import __version__
+    from wildmatte.inference.engines import DEFAULT_WEIGHTS
+    from wildmatte.model import weights_info
+
+    if not DEFAULT_WEIGHTS.is_file():
+        return f"wildmatte {__version__} (no bundled weights)"
+    info = weights_info(DEFAULT_WEIGHTS)
+    fields = ", ".join(f"{k} {info[k]}" for k in ("sha256", "recipe", "licence") if k in info)
+    return f"wildmatte {__version__}\ndefault weights: {info.get('tag', '?')} ({fields})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="wildmatte", description="Mask-guided matting in the wild."
+        prog="wildmatte",
+        description="Mask-guided matting in the wild.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # --version keeps its two lines
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"wildmatte.interfaces.commands.{name}").register(sub)

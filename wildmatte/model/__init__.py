@@ -3,7 +3,7 @@
 from wildmatte.model.config import CONFIGS, PRN_LIGHT, PRN_TINY, PRNConfig, get_config
 from wildmatte.model.fusion import fuse_progressive, uncertain_band
 from wildmatte.model.prn import PRN
-from wildmatte.model.weights import load_model, save_model, weight_paths
+from wildmatte.model.weights import load_model, save_model, weight_paths, weights_info
 
 __all__ = [
     "CONFIGS",
@@ -17,4 +17,5 @@ __all__ = [
     "save_model",
     "uncertain_band",
     "weight_paths",
+    "weights_info",
 ]

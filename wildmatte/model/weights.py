@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from wildmatte.errors import InputError
-from wildmatte.files import atomic_write
+from wildmatte.files import atomic_write, write_json
 from wildmatte.model.config import PRNConfig
 from wildmatte.model.prn import PRN
 
@@ -29,8 +29,23 @@ def save_model(model: PRN, path: str | os.PathLike, meta: dict | None = None) ->
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write(st_path, lambda tmp: save_file(state, tmp))
     doc = {"architecture": "prn", "config": model.config.to_dict(), "meta": meta or {}}
-    atomic_write(json_path, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2) + "\n"))
+    write_json(json_path, doc)
     return st_path
+
+
+# What a released weight file's JSON says about it, beyond the architecture.
+RELEASE_KEYS = ("tag", "sha256", "recipe", "licence")
+
+
+def weights_info(path: str | os.PathLike) -> dict[str, str]:
+    """The weight file and its release fields (tag, sha256, recipe, licence) from its `.json`;
+    a run's own weights carry none of them."""
+    st_path, json_path = weight_paths(path)
+    try:
+        meta = json.loads(json_path.read_text()).get("meta", {})
+    except (OSError, ValueError) as err:
+        raise InputError(json_path, f"cannot read the weights' config ({err})") from None
+    return {"weights": str(st_path), **{k: str(meta[k]) for k in RELEASE_KEYS if k in meta}}
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> PRN:

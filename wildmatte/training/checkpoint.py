@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+
+from wildmatte.files import atomic_write
 
 
 def _flatten(prefix: str, obj, tensors: dict):
@@ -37,18 +37,10 @@ def _unflatten(node, tensors: dict):
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     """`state`: any nesting of dicts/lists of tensors, numbers and strings."""
-    path = Path(path)
     tensors: dict[str, torch.Tensor] = {}
     skeleton = {k: _flatten(k, v, tensors) for k, v in state.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"wildmatte_checkpoint": json.dumps(skeleton)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    metadata = {"wildmatte_checkpoint": json.dumps(skeleton)}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

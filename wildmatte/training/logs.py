@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
+
+from wildmatte.files import atomic_write, write_text
 
 
 class CsvLog:
@@ -31,12 +33,11 @@ class CsvLog:
         keys: list[str] = []
         for row in self.rows:
             keys += [k for k in row if k not in keys]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=keys or ["step"])
-            writer.writeheader()
-            writer.writerows(self.rows)
-        os.replace(tmp, self.path)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=keys or ["step"])
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text(self.path, text.getvalue())
 
 
 def _tensorboard(folder: Path):
@@ -78,7 +79,5 @@ def plot_curves(metrics_csv: Path, val_csv: Path, out_png: Path) -> None:
     if ax_val.lines:
         ax_val.legend(fontsize=8)
     fig.tight_layout()
-    tmp = out_png.with_name(out_png.name + ".tmp.png")
-    fig.savefig(tmp, dpi=90)
+    atomic_write(out_png, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
     plt.close(fig)
-    os.replace(tmp, out_png)

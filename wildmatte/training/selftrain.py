@@ -13,11 +13,10 @@ extra head (`seg_head: true` in the model) is trained with BCE on the binary ins
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 MODES = ("self-training", "segmentation")
 HEADS = ("alpha_os8", "alpha_os4", "alpha_os1")
@@ -28,24 +27,26 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 
 class EMATeacher:
-    """A frozen copy of the student, moved only by θ_t ← m·θ_t + (1 − m)·θ_s."""
+    """A frozen copy of the student that follows it by θ_t ← m·θ_t + (1 − m)·θ_s after each
+    student step (torch's AveragedModel with an EMA); BatchNorm statistics, which gradients do
+    not learn, are the student's."""
 
     def __init__(self, model: nn.Module, ema: float = 0.999) -> None:
         if not 0.0 <= float(ema) <= 1.0:
             raise ValueError(f"EMA momentum must lie in [0, 1], got {ema}")
         self.ema = float(ema)
-        self.model = copy.deepcopy(_unwrap(model)).eval()
+        # use_buffers=False: parameters are averaged, buffers copied from the student.
+        self.averaged = AveragedModel(_unwrap(model), multi_avg_fn=get_ema_multi_avg_fn(self.ema))
+        # The copy made here counts as the first average, so the first update moves it by the
+        # EMA instead of replacing it with the student.
+        self.averaged.n_averaged.fill_(1)
+        self.model = self.averaged.module.eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
 
     @torch.no_grad()
     def update(self, student: nn.Module) -> None:
-        student = _unwrap(student)
-        for t, s in zip(self.model.parameters(), student.parameters(), strict=True):
-            t.mul_(self.ema).add_(s.detach(), alpha=1.0 - self.ema)
-        # BatchNorm statistics are not learnt by gradients: the teacher takes the student's.
-        for t, s in zip(self.model.buffers(), student.buffers(), strict=True):
-            t.copy_(s)
+        self.averaged.update_parameters(_unwrap(student))
 
     @torch.no_grad()
     def __call__(self, image: torch.Tensor, guidance: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, Sampler, default_collate
 from tqdm import tqdm
 
 from wildmatte.errors import WildmatteError
+from wildmatte.files import write_text
 from wildmatte.model import PRN, get_config, save_model
 from wildmatte.training.checkpoint import (
     load_checkpoint,
@@ -257,7 +258,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     if d.main:
         print(f"processes: {d.world} ({dist.get_backend() if d.world > 1 else d.device})")
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        write_text(out / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
 
     if d.device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed crop size: autotune the convolutions once

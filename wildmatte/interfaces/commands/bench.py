@@ -212,9 +212,9 @@ def run_eval(args) -> int:
 
 
 def run_speed(args) -> int:
-    from wildmatte.evaluation.files import write_json
     from wildmatte.evaluation.report import machine, machine_line, speed_table
     from wildmatte.evaluation.speed import speed_rows
+    from wildmatte.files import write_json
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
