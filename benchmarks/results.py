@@ -1,9 +1,11 @@
-"""Regenerate docs/RESULTS.md: the paper's tables at our scale, on held-out data, plus speed.
+"""Regenerate docs/RESULTS.md (headline table, the paper's tables at our scale, speed) and
+experiments/HISTORY.md (every round of the shipped default and its experiments), on held-out
+data.
 
 Builds (once, cached in data-cache/) a Composition-Wild set from the *validation* split of the
 starter foregrounds and backgrounds, evaluates the guidance mask, the classic engine and every
 PRN weight file found or given, under the paper's guidance and the noisy one, measures speed,
-and writes docs/RESULTS.md with the grid PNGs beside it. Predictions are cached in
+and writes both pages, with the grid PNGs beside RESULTS.md. Predictions are cached in
 outputs/results/ (resumable; recomputed when a weights file changes).
 
 Weights: runs/<config>/model.safetensors (else runs/open-<config>/, the CPU-scale version) for
@@ -118,7 +120,7 @@ def _claims(better, worse, text, metrics=("SAD",)) -> list[tuple[str, str, str, 
 
 
 # The paper's claims (and ours about the shipped model), each checked on the two rows it names.
-CLAIMS = [
+PAPER_CLAIMS = [
     _claim(
         "instance-wise",
         "mgmatting",
@@ -163,6 +165,9 @@ CLAIMS = [
         for title, peer in (("KNN matting", "classic-knn"), ("large-kernel matting", "classic-lkm"))
         for guidance in ("paper", "noisy")
     ],
+]
+# What each round and experiment behind the shipped default showed (experiments/HISTORY.md).
+ROUND_CLAIMS = [
     _claim("open-default-selftrain", "bundled-default", "Stage 2 improves on the shipped default"),
     _claim("open-default-v2", "open-default", "Round 2 of stage 1 improves on round 1"),
     *[
@@ -288,6 +293,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--cache", type=Path, default=ROOT / "data-cache")
     p.add_argument("--out", type=Path, default=ROOT / "outputs" / "results")
     p.add_argument("--doc", type=Path, default=ROOT / "docs" / "RESULTS.md")
+    p.add_argument("--history", type=Path, default=ROOT / "experiments" / "HISTORY.md")
     return p.parse_args(argv)
 
 
@@ -381,6 +387,31 @@ def _rows(table: list[tuple[str, str]], engines: dict[str, dict]) -> list[dict]:
     ]
 
 
+# Kept for the independent benchmark's tables (held-out categories), which the lead adds.
+INDEPENDENT_BENCHMARK = """## Independent benchmark (held-out categories)
+
+<!-- RESERVED: tables of the independent benchmark (engines × categories) go here. -->
+*Not measured yet: this place is kept for it.*"""
+
+HEADLINE = [*PEERS, ("Shipped default (prn-light.r8)", "bundled-default")]
+
+
+def headline_table(paper: dict[str, dict], noisy: dict[str, dict]) -> str:
+    """The engines a user chooses between × the benchmark under each guidance."""
+    metrics = ("SAD", "SAD_BG", "SAD_OCC")
+    cols = [f"{m} {g}" for g in ("paper", "noisy") for m in metrics]
+    lines = ["| engine | " + " | ".join(cols) + " | median s / image |", "| --- " * 8 + "|"]
+    for title, key in HEADLINE:
+        a, b = paper.get(key, {}).get("mean"), noisy.get(key, {}).get("mean")
+        if not a or not b:
+            continue
+        cells = [f"{t.get(m, float('nan')):.2f}" for t in (a, b) for m in metrics]
+        seconds = paper[key].get("seconds_per_image")
+        time = f"{seconds:.2f}" if seconds is not None else "—"
+        lines.append(f"| {title} | " + " | ".join(cells) + f" | {time} |")
+    return "\n".join(lines)
+
+
 def robustness_table(paper: dict[str, dict], noisy: dict[str, dict]) -> str:
     lines = [
         "| engine | SAD paper guidance | SAD noisy guidance | × | SAD_OCC paper | SAD_OCC noisy |",
@@ -398,37 +429,40 @@ def robustness_table(paper: dict[str, dict], noisy: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def findings(paper: dict[str, dict], noisy: dict[str, dict]) -> list[str]:
-    """The paper's claims we can check with the rows we have, each with its evidence."""
+def findings(
+    paper: dict[str, dict], noisy: dict[str, dict], claims: list[tuple] = PAPER_CLAIMS
+) -> list[str]:
+    """The claims we can check with the rows we have, each with its evidence; the paper's
+    page opens with the best PRN row against the mask and closed-form matting."""
 
     def sad(table, key, metric="SAD"):
         return table.get(key, {}).get("mean", {}).get(metric)
 
-    out = []
-    prn = {k: v for k, v in paper.items() if v["engine"] == "prn" and v["mean"]}
-    if prn:
-        best = min(prn, key=lambda k: prn[k]["mean"]["SAD"])
-        out.append(
-            f"A learned matting model (the best PRN row, `{best}`) improves on its guidance "
-            f"mask: {compare(paper[best], paper['guidance'], 'SAD')}."
-        )
-        out.append(
-            "It beats closed-form matting on the same mask: "
-            f"{compare(paper[best], paper['classic'], 'SAD')}."
-        )
-    else:
-        out.append(
-            "No PRN weights were found, so none of the paper's model findings is tested "
-            "here; the table holds the peers only."
-        )
+    out = best_model_findings(paper) if claims is PAPER_CLAIMS else []
     tables = {"paper": paper, "noisy": noisy}
-    for better, worse, claim, metric, guidance in CLAIMS:
+    for better, worse, claim, metric, guidance in claims:
         table = tables[guidance]
         if sad(table, better, metric) is None or sad(table, worse, metric) is None:
             out.append(f"{claim}: not tested (weights for `{better}` and `{worse}` not found).")
         else:
             out.append(f"{claim}: {compare(table[better], table[worse], metric)}.")
     return out
+
+
+def best_model_findings(paper: dict[str, dict]) -> list[str]:
+    prn = {k: v for k, v in paper.items() if v["engine"] == "prn" and v["mean"]}
+    if not prn:
+        return [
+            "No PRN weights were found, so none of the paper's model findings is tested "
+            "here; the table holds the peers only."
+        ]
+    best = min(prn, key=lambda k: prn[k]["mean"]["SAD"])
+    return [
+        f"A learned matting model (the best PRN row, `{best}`) improves on its guidance "
+        f"mask: {compare(paper[best], paper['guidance'], 'SAD')}.",
+        "It beats closed-form matting on the same mask: "
+        f"{compare(paper[best], paper['classic'], 'SAD')}.",
+    ]
 
 
 def compare(a: dict, b: dict, metric: str) -> str:
@@ -487,28 +521,47 @@ def scale_text(args, cw: Path, weights: dict[str, Path], n_targets: int) -> str:
 """
 
 
-def build_doc(args, cw, weights, paper, noisy, speed) -> str:
-    engines_p, engines_n = _engine_rows(paper), _engine_rows(noisy)
-    bundled = [(k, k) for k in engines_p if k.startswith("bundled-")]
-    extra_keys = {k for _, k in PEERS + TABLE1 + TABLE2 + DEFAULT_RUNS} | {k for k, _ in bundled}
-    extra = [(k, k) for k in engines_p if k not in extra_keys]
-    table1 = _rows(PEERS + TABLE1 + DEFAULT_RUNS + bundled + extra, engines_p)
-    table2 = _rows(TABLE2, engines_p)
-    grid = paper.get("grid")
+def _generated(paper: dict, args) -> list[str]:
     command = " ".join(["python benchmarks/results.py", *sys.argv[1:]])
-    parts = [
-        "# Results",
-        "",
+    return [
         f"Generated on {_now()} by `{command}` (`make results` runs this script with its "
         "defaults). Every figure below was measured by this script; the speed table gives its "
         "own time. Rows marked *no weights evaluated* had no weights file (train them with "
-        "`wildmatte train --config experiments/configs/NAME.yaml`, then re-run) or were left out with --no-runs.",
+        "`wildmatte train --config experiments/configs/NAME.yaml`, then re-run) or were left "
+        "out with --no-runs.",
         "",
         f"Benchmark: Composition-Wild, {args.n} images of {args.size}² from the validation "
         f"split only (seed {args.seed}), {paper['cases']} targets (a front and an occluded "
         "object per image). Metrics over the whole image: SAD, Grad, Conn /1000, MSE ×10³; "
         "SAD_FG / SAD_BG split SAD by the target's alpha > 0; SAD_OCC is the error on the other "
         f"objects. Machine: {machine_line(paper['machine'])}.",
+    ]
+
+
+def build_doc(args, cw, weights, paper, noisy, speed) -> str:
+    engines_p, engines_n = _engine_rows(paper), _engine_rows(noisy)
+    bundled = [(k, k) for k in engines_p if k.startswith("bundled-")]
+    extra_keys = {k for _, k in PEERS + TABLE1 + TABLE2 + DEFAULT_RUNS} | {k for k, _ in bundled}
+    extra = [(k, k) for k in engines_p if k not in extra_keys]
+    table1 = _rows(PEERS + TABLE1 + bundled + extra, engines_p)
+    table2 = _rows(TABLE2, engines_p)
+    rounds = {k for _, k in DEFAULT_RUNS}
+    grid = paper.get("grid")
+    parts = [
+        "# Results",
+        "",
+        *_generated(paper, args),
+        "",
+        "## Headline: the engines on Composition-Wild",
+        "",
+        "SAD, SAD_BG and SAD_OCC (/1000, lower is better) with the paper's guidance (the mask "
+        "dilated 25 px) and with noisy guidance (like a segmentation model's mask). Every round "
+        "and experiment behind the shipped default: "
+        "[experiments/HISTORY.md](../experiments/HISTORY.md).",
+        "",
+        headline_table(engines_p, engines_n),
+        "",
+        INDEPENDENT_BENCHMARK,
         "",
         "## Table 1: paper's guidance (GT ≥ 0.5, dilated 25×25)",
         "",
@@ -531,7 +584,7 @@ def build_doc(args, cw, weights, paper, noisy, speed) -> str:
         "object but is wrong in places: the two test different errors, and the mask's own "
         "row shows which is the larger at this scale.",
         "",
-        robustness_table(engines_p, engines_n),
+        robustness_table({k: v for k, v in engines_p.items() if k not in rounds}, engines_n),
         "",
         "## What we reproduce",
         "",
@@ -562,10 +615,43 @@ def build_doc(args, cw, weights, paper, noisy, speed) -> str:
         "",
         speed_table(speed["rows"]),
         "",
-        scale_text(args, cw, weights, paper["cases"]),
+        scale_text(args, cw, {k: p for k, p in weights.items() if k not in rounds}, paper["cases"]),
     ]
     if paper["failures"] or noisy["failures"]:
         parts += ["## Failures", "", *[f"- {f}" for f in paper["failures"] + noisy["failures"]]]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def build_history(args, paper, noisy) -> str:
+    """experiments/HISTORY.md: the default's rounds and experiments, with the shipped weights."""
+    engines_p, engines_n = _engine_rows(paper), _engine_rows(noisy)
+    table = _rows([*PEERS[1:2], *DEFAULT_RUNS, ("bundled-default", "bundled-default")], engines_p)
+    keys = ["classic", *(k for _, k in DEFAULT_RUNS), "bundled-default"]
+    parts = [
+        "# History: the rounds and experiments behind the shipped default",
+        "",
+        "What each config in experiments/configs/ gave on the benchmark of "
+        "[docs/RESULTS.md](../docs/RESULTS.md); the index with one line per experiment and "
+        "which run started from which is [README.md](README.md).",
+        "",
+        *_generated(paper, args),
+        "",
+        "## The rounds, paper's guidance",
+        "",
+        metrics_table(table),
+        "",
+        "By target (front object / occluded object):",
+        "",
+        role_table([r for r in table if r["n"]]),
+        "",
+        "## The same with noisy guidance",
+        "",
+        robustness_table({k: engines_p[k] for k in keys if k in engines_p}, engines_n),
+        "",
+        "## What each round and experiment showed",
+        "",
+        *[f"- {f}" for f in findings(engines_p, engines_n, ROUND_CLAIMS)],
+    ]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -592,7 +678,8 @@ def main(argv=None) -> int:
         if grid:
             write_bytes(doc_dir / name, (args.out / mode / grid).read_bytes())
     write_text(args.doc, build_doc(args, cw, weights, results["paper"], results["noisy"], speed))
-    print(f"wrote {args.doc}")
+    write_text(args.history, build_history(args, results["paper"], results["noisy"]))
+    print(f"wrote {args.doc} and {args.history}")
     return 1 if results["paper"]["failures"] or results["noisy"]["failures"] else 0
 
 

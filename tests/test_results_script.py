@@ -66,3 +66,21 @@ def test_a_difference_inside_the_paired_interval_is_called_noise(results):
         "**no difference beyond noise**"
     )
     assert results.compare(row(base), row([v - 1.0 for v in base]), "SAD").startswith("**no**")
+
+
+def test_results_open_with_the_headline_and_rounds_go_to_the_history(results):
+    def row(sad, engine="prn"):
+        mean = {"SAD": sad, "SAD_BG": sad / 2, "SAD_OCC": sad / 4}
+        return {"engine": engine, "mean": mean, "seconds_per_image": 0.2}
+
+    paper = {"guidance": row(9.0, "guidance"), "classic": row(4.0, "classic")}
+    paper |= {"bundled-default": row(2.0)}
+    paper |= {"open-default-v2": row(3.0), "open-default": row(3.5)}
+    noisy = {k: row(v["mean"]["SAD"] + 1) for k, v in paper.items()}
+    headline = results.headline_table(paper, noisy).splitlines()
+    assert len(headline) == 5 and headline[-1].startswith("| Shipped default")
+    assert "| 2.00 | 1.00 | 0.50 | 3.00 | 1.50 | 0.75 | 0.20 |" in headline[-1]
+    rounds = results.findings(paper, noisy, results.ROUND_CLAIMS)
+    assert any(x.startswith("Round 2 of stage 1 improves on round 1: **yes**") for x in rounds)
+    assert not any("guidance mask" in x for x in rounds)
+    assert not any("Round 2" in x for x in results.findings(paper, noisy))
