@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wildmatte.evaluation.files import write_png
+from wildmatte.inference.io import write_png
 
 TILE = (168, 224)  # height, width
 EFFECTS = ("strands", "dandelion", "uniform", "ramp", "motion", "ring")
