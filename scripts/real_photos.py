@@ -146,6 +146,7 @@ def main() -> None:
         "default": Matter.from_pretrained(args.weights, device=args.device),
         "closed-form": Matter.from_pretrained(engine="classic"),
     }
+    print("default engine:", engines["default"].info())  # which weights made the figure
     specs = {k: v for k, v in json.loads(args.masks.read_text()).items() if not k.startswith("_")}
     rows = []
     for name, spec in specs.items():
