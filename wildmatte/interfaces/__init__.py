@@ -1,1 +1,2 @@
-"""Ways in: the command line (`cli`, one module per command in `commands/`)."""
+"""Ways in: the command line (`cli`, one module per command in `commands/`) and the web demo
+(`web/`, started by `wildmatte serve`)."""
