@@ -68,6 +68,17 @@ class PRNEngine:
             alpha = self.model(x[:, :3], x[:, 3:])["alpha"]
         return alpha[0, 0, :h, :w].float().clamp(0, 1).cpu().numpy()
 
+    @torch.inference_mode()
+    def batch(self, image: np.ndarray, guidances: np.ndarray) -> np.ndarray:
+        """N alphas (N×H×W) of one image with N guidance masks (N×H×W), in one forward pass."""
+        img = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None]
+        gd = torch.from_numpy(np.ascontiguousarray(guidances, dtype=np.float32))[:, None]
+        x = torch.cat([img.expand(len(gd), -1, -1, -1), gd], dim=1).float().to(self.device)
+        x, (h, w) = pad_to_multiple(x)
+        with torch.autocast(self.device.type, self.dtype, enabled=self.dtype != torch.float32):
+            alpha = self.model(x[:, :3], x[:, 3:])["alpha"]
+        return alpha[:, 0, :h, :w].float().clamp(0, 1).cpu().numpy()
+
 
 def trimap_from_mask(mask: np.ndarray, erode: int | None = None) -> np.ndarray:
     """Trimap (0 / 0.5 / 1): the eroded mask is sure foreground, the rest of the mask unknown.

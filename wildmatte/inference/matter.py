@@ -11,6 +11,7 @@ from PIL import Image
 from wildmatte import __version__
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, Engine, get_engine
+from wildmatte.inference.prompts import mask_from_box
 from wildmatte.model import weight_paths, weights_info
 
 
@@ -92,11 +93,18 @@ class Matter:
         return info | (weights_info(self.weights) if self.weights else {})
 
     def predict(
-        self, image: np.ndarray | Image.Image, mask: np.ndarray | Image.Image
+        self,
+        image: np.ndarray | Image.Image,
+        mask: np.ndarray | Image.Image | None = None,
+        box: tuple[float, float, float, float] | None = None,
     ) -> np.ndarray:
-        """Alpha matte of the masked object: H×W float32 in [0, 1]."""
+        """Alpha matte of the object given by a mask, or by a box (x0, y0, x1, y1) in pixels,
+        x1 and y1 exclusive, whose coarse mask GrabCut finds: H×W float32 in [0, 1]."""
         img = as_image(image)
-        return self.engine(img, as_mask(mask, img.shape[:2]))
+        if (mask is None) == (box is None):
+            raise ValueError("give either a mask or a box")
+        guidance = as_mask(mask, img.shape[:2]) if box is None else mask_from_box(img, box)
+        return self.engine(img, guidance)
 
     def foreground(self, image: np.ndarray | Image.Image, alpha: np.ndarray) -> np.ndarray:
         """Foreground colours (H×W×3 float32) with the background's colour spill removed."""

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from wildmatte.errors import InputError
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import Engine
 from wildmatte.inference.io import read_image, read_mask, write_png
+from wildmatte.inference.prompts import Box, mask_from_box
 
 
 @dataclass
@@ -29,10 +31,17 @@ class Options:
     resize_mask: bool = False
 
 
-def matte_file(engine: Engine, image_path: Path, mask_path: Path, out: Outputs, opt: Options):
-    """Read, predict, and write every requested output; nothing is written if any step fails."""
+def matte_file(engine: Engine, image_path: Path, mask_path: Path | Box, out: Outputs, opt: Options):
+    """Read, predict, and write every requested output; nothing is written if any step fails.
+    `mask_path` is a mask file, or a box (x0, y0, x1, y1) whose mask GrabCut finds."""
     image = read_image(image_path)
-    mask = read_mask(mask_path, image.shape[:2], opt.threshold, opt.resize_mask)
+    if isinstance(mask_path, tuple):
+        try:
+            mask = mask_from_box(image, mask_path)
+        except ValueError as err:
+            raise InputError(image_path, str(err)) from None
+    else:
+        mask = read_mask(mask_path, image.shape[:2], opt.threshold, opt.resize_mask)
     alpha = engine(image, mask)
     results: list[tuple[Path, np.ndarray, int]] = [(out.alpha, alpha, out.bits)]
     if out.cutout or out.composite:

@@ -9,7 +9,7 @@ import sys
 from wildmatte.errors import WildmatteError
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
-COMMANDS = ("predict", "train", "bench", "data", "export", "serve")
+COMMANDS = ("predict", "train", "bench", "data", "export", "serve", "video", "panoptic")
 
 
 def version_text() -> str:

@@ -12,6 +12,7 @@ from wildmatte.data.imageio import IMAGE_SUFFIXES
 from wildmatte.errors import InputError, WildmatteError
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES, get_engine
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
+from wildmatte.inference.prompts import Box, parse_box, read_boxes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,9 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image", nargs="?", type=Path, help="the photo")
     p.add_argument("--mask", type=Path, help="guidance mask for IMAGE (grey/binary image)")
+    p.add_argument("--box", help="X0,Y0,X1,Y1: the object's box instead of a mask (GrabCut)")
     p.add_argument("-o", "--output", type=Path, help="alpha PNG for IMAGE")
     p.add_argument("--images", type=Path, help="folder of photos")
     p.add_argument("--masks", type=Path, help="folder of masks named like the photos")
+    p.add_argument("--boxes", type=Path, help="CSV/JSON of boxes by stem instead of --masks")
     p.add_argument("--out", type=Path, help="output folder for --images")
     p.add_argument("--engine", choices=ENGINES, help="default: prn with bundled weights")
     p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
@@ -60,17 +63,15 @@ def _pairs(args) -> list[tuple[Path, Path, Outputs]]:
     """(image, mask, outputs) for every photo in --images; a missing mask raises per file later."""
     if not args.images.is_dir():
         raise InputError(args.images, "not a folder")
-    if not args.masks or not args.masks.is_dir():
-        raise InputError(args.masks or "--masks", "give the masks folder with --masks DIR")
-    masks = {p.stem: p for p in sorted(args.masks.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
     images = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise InputError(args.images, "no image files found")
+    prompts = _box_prompts(args, images) if args.boxes else _mask_files(args, images)
     out = args.out
     return [
         (
             img,
-            masks.get(img.stem, args.masks / f"{img.stem}.png"),
+            prompts[img.stem],
             Outputs(
                 out / f"{img.stem}.png",
                 out / "cutout" / f"{img.stem}.png" if args.cutout else None,
@@ -83,9 +84,25 @@ def _pairs(args) -> list[tuple[Path, Path, Outputs]]:
     ]
 
 
-def _single(args) -> list[tuple[Path, Path, Outputs]]:
-    if args.mask is None or args.output is None:
-        raise InputError(args.image, "give --mask MASK and -o OUT.png")
+def _mask_files(args, images: list[Path]) -> dict[str, Path]:
+    """Mask path by image stem (a missing one fails for its image only)."""
+    if not args.masks or not args.masks.is_dir():
+        raise InputError(args.masks or "--masks", "give the masks folder with --masks DIR")
+    masks = {p.stem: p for p in sorted(args.masks.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    return {img.stem: masks.get(img.stem, args.masks / f"{img.stem}.png") for img in images}
+
+
+def _box_prompts(args, images: list[Path]) -> dict[str, Box | None]:
+    """Box by image stem; an image with no box (None) fails alone."""
+    if args.masks:
+        raise InputError(args.boxes, "give --masks or --boxes, not both")
+    boxes = read_boxes(args.boxes)
+    return {img.stem: boxes.get(img.stem) for img in images}
+
+
+def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
+    if (args.mask is None) == (args.box is None) or args.output is None:
+        raise InputError(args.image, "give --mask MASK (or --box X0,Y0,X1,Y1) and -o OUT.png")
     o = args.output
     outputs = Outputs(
         o,
@@ -94,7 +111,12 @@ def _single(args) -> list[tuple[Path, Path, Outputs]]:
         args.background,
         args.bits,
     )
-    return [(args.image, args.mask, outputs)]
+    if args.box is None:
+        return [(args.image, args.mask, outputs)]
+    try:
+        return [(args.image, parse_box(args.box), outputs)]
+    except ValueError as err:
+        raise InputError("--box", str(err)) from None
 
 
 def _engine(args):
@@ -118,6 +140,8 @@ def run(args) -> int:
     bar = tqdm(jobs, desc=f"matting ({engine.name})", unit="image", disable=len(jobs) == 1)
     for image, mask, outputs in bar:
         try:
+            if mask is None:
+                raise InputError(image, f"no box for {image.stem!r} in {args.boxes}")
             paths = matte_file(
                 engine, image, mask, outputs, Options(args.threshold, args.resize_mask)
             )

@@ -1,0 +1,118 @@
+"""Frames in and out, one at a time: a video file or a folder of images; an mp4 writer."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from wildmatte.data.imageio import list_images, read_rgb
+from wildmatte.errors import InputError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+FOLDER_FPS = 25.0  # a folder of frames has no rate of its own
+
+
+@dataclass
+class Clip:
+    """A readable clip: its frames come from `frames()`, decoded one at a time."""
+
+    path: Path
+    fps: float
+    size: tuple[int, int]  # (H, W) of the first frame
+    count: int | None  # frames, when known up front (folders; most containers)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """H×W×3 RGB float32 frames in [0, 1]."""
+        if self.path.is_dir():
+            for name in list_images(self.path):
+                yield read_rgb(self.path / name)
+            return
+        cap = cv2.VideoCapture(str(self.path))
+        try:
+            while True:
+                ok, bgr = cap.read()
+                if not ok:
+                    return
+                yield _rgb(bgr)
+        finally:
+            cap.release()
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+
+
+def is_video_file(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def open_clip(path: str | os.PathLike) -> Clip:
+    """The clip at `path` (video file or folder of frames); InputError when unreadable."""
+    path = Path(path)
+    if path.is_dir():
+        names = list_images(path)
+        first = read_rgb(path / names[0])
+        return Clip(path, FOLDER_FPS, first.shape[:2], len(names))
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, bgr = cap.read() if cap.isOpened() else (False, None)
+        if not ok:
+            raise InputError(path, "not a readable video (OpenCV could not decode a frame)")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    fps = fps if fps and np.isfinite(fps) and fps > 0 else FOLDER_FPS
+    return Clip(path, float(fps), bgr.shape[:2], count if count > 0 else None)
+
+
+def looped(clip: Clip) -> Iterator[np.ndarray]:
+    """The clip's frames over and over (a background video shorter than the foreground)."""
+    while True:
+        empty = True
+        for frame in clip.frames():
+            empty = False
+            yield frame
+        if empty:
+            raise InputError(clip.path, "no frames")
+
+
+class VideoSink:
+    """An mp4 (or avi) written frame by frame to a temp file, moved into place on `close()`;
+    `discard()` removes it, so a failed run leaves no half-written video."""
+
+    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix
+        )
+        os.close(fd)
+        self.tmp = Path(tmp)
+        fourcc = cv2.VideoWriter_fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
+        self.writer = cv2.VideoWriter(str(self.tmp), fourcc, fps, (size[1], size[0]))
+        if not self.writer.isOpened():
+            self.discard()
+            raise InputError(self.path, "OpenCV cannot write this video format (use .mp4 or .avi)")
+
+    def write(self, rgb: np.ndarray) -> None:
+        frame = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+        self.writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> Path:
+        self.writer.release()
+        os.chmod(self.tmp, 0o644)
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self.writer.release() if hasattr(self, "writer") else None
+        self.tmp.unlink(missing_ok=True)

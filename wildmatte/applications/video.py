@@ -1,0 +1,212 @@
+"""Video matting from one first-frame mask (or a mask per frame), streamed frame by frame.
+
+Frames are read, matted and written one at a time, so memory does not grow with the clip's
+length. Outputs: DIR/alpha/000000.png … (8-bit), optionally DIR/rgba/… and a composite video.
+Every file is written atomically, so `resume=True` can trust any frame file that exists.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from wildmatte.applications.frames import Clip, VideoSink, is_video_file, looped, open_clip
+from wildmatte.applications.propagate import FlowPropagator, Propagator
+from wildmatte.data.imageio import list_images, read_alpha
+from wildmatte.errors import InputError
+from wildmatte.inference import foreground as fgmod
+from wildmatte.inference.engines import Engine
+from wildmatte.inference.io import read_mask, write_png
+
+
+@dataclass
+class VideoOutputs:
+    """Where to write: DIR/alpha/ always; DIR/rgba/ and a composite video when asked."""
+
+    out: Path
+    rgba: bool = False
+    composite: Path | None = None
+    background: str = "white"
+
+    def alpha(self, i: int) -> Path:
+        return self.out / "alpha" / f"{i:06d}.png"
+
+    def rgba_frame(self, i: int) -> Path:
+        return self.out / "rgba" / f"{i:06d}.png"
+
+    def complete(self, i: int) -> bool:
+        return self.alpha(i).is_file() and (not self.rgba or self.rgba_frame(i).is_file())
+
+
+def matte_clip(
+    engine: Engine,
+    frames: Iterable[np.ndarray],
+    first_mask: np.ndarray,
+    propagator: Propagator | None = None,
+) -> Iterator[np.ndarray]:
+    """Alphas of a clip (in memory, one at a time) from the first frame's binary mask."""
+    propagator = propagator or FlowPropagator()
+    prev: tuple[np.ndarray, np.ndarray] | None = None
+    for frame in frames:
+        mask = first_mask if prev is None else propagator.next_mask(prev[0], frame, prev[1])
+        alpha = matte(engine, frame, mask)
+        prev = (frame, alpha)
+        yield alpha
+
+
+def matte(engine: Engine, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The engine's alpha; an empty mask (the object has left the frame) gives an empty alpha."""
+    if not mask.any():
+        return np.zeros(mask.shape, np.float32)
+    return engine(frame, mask)
+
+
+def completed_frames(outputs: VideoOutputs) -> int:
+    """How many frames, from the first, already have all their files (for resuming)."""
+    n = 0
+    while outputs.complete(n):
+        n += 1
+    return n
+
+
+def check_paths(
+    clip: Path, outputs: VideoOutputs, masks: Path | None, mask: Path | None = None
+) -> None:
+    """No output may be an input: the output folder (or its alpha/ or rgba/) must not be the
+    frames or masks folder, and the composite must not be the input video or the mask."""
+    inputs = {p.resolve() for p in (clip, masks, mask) if p is not None}
+    folders = (outputs.out, outputs.out / "alpha", outputs.out / "rgba")
+    for folder in folders:
+        if folder.resolve() in inputs:
+            raise InputError(folder, "output folder is an input folder: choose another --out")
+    if outputs.out.exists() and not outputs.out.is_dir():
+        raise InputError(outputs.out, "output exists and is not a folder")
+    bg = Path(outputs.background)
+    if outputs.composite is not None and outputs.composite.resolve() in inputs | {bg.resolve()}:
+        raise InputError(outputs.composite, "composite output would overwrite an input")
+
+
+def _mask_files(folder: Path, clip: Clip) -> list[Path]:
+    files = [folder / name for name in list_images(folder)]
+    if clip.count is not None and len(files) < clip.count:
+        raise InputError(folder, f"{len(files)} masks for {clip.count} frames")
+    return files
+
+
+def _frame_mask(path: Path, shape: tuple[int, int], threshold: int) -> np.ndarray:
+    """A per-frame mask as it is (an empty one means the object is absent)."""
+    mask = read_alpha(path)
+    if mask.shape != tuple(shape):
+        raise InputError(
+            path,
+            f"mask is {mask.shape[1]}×{mask.shape[0]} but the frames are {shape[1]}×{shape[0]}",
+        )
+    return (mask >= threshold / 255.0).astype(np.float32)
+
+
+class _Background:
+    """The composite's background per frame: a colour, an image, or a (looped) video."""
+
+    def __init__(self, spec: str, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        self.frames = looped(open_clip(spec)) if is_video_file(spec) else None
+        self.still = None if self.frames is not None else fgmod.parse_background(spec, shape)
+
+    def next(self) -> np.ndarray:
+        if self.still is not None:
+            return self.still
+        return fgmod.fit_background(next(self.frames), self.shape)
+
+
+def matte_video(
+    engine: Engine,
+    clip_path: str | os.PathLike,
+    outputs: VideoOutputs,
+    mask: str | os.PathLike | None = None,
+    masks: str | os.PathLike | None = None,
+    propagator: Propagator | None = None,
+    resume: bool = False,
+    threshold: int = 128,
+    progress: bool = True,
+) -> int:
+    """Matte every frame of a video file or frames folder; returns the frames matted now.
+
+    Give the first frame's `mask` (later frames by `propagator`, optical flow by default) or a
+    folder of per-frame `masks` (sorted by name, one per frame). With `resume`, frames whose
+    files exist are kept and matting continues after the last of them.
+    """
+    if (mask is None) == (masks is None):
+        raise InputError(clip_path, "give either the first frame's mask or a masks folder")
+    clip = open_clip(clip_path)
+    masks_dir = Path(masks) if masks is not None else None
+    check_paths(clip.path, outputs, masks_dir, Path(mask) if mask is not None else None)
+    mask_files = _mask_files(masks_dir, clip) if masks_dir is not None else None
+    first = read_mask(mask, clip.size, threshold) if mask is not None else None
+    if mask_files:
+        _frame_mask(mask_files[0], clip.size, threshold)  # fail early on a size mismatch
+    background = _Background(outputs.background, clip.size) if outputs.composite else None
+    propagator = propagator or FlowPropagator()
+    start = completed_frames(outputs) if resume else 0
+    _remove_stale_temps(outputs)
+    sink = VideoSink(outputs.composite, clip.fps, clip.size) if outputs.composite else None
+    done = 0
+    prev: tuple[np.ndarray, np.ndarray] | None = None
+    bar = tqdm(total=clip.count, unit="frame", desc=f"video ({engine.name})", disable=not progress)
+    try:
+        for i, frame in enumerate(clip.frames()):
+            if frame.shape[:2] != clip.size:
+                raise InputError(
+                    clip.path,
+                    f"frame {i} is {frame.shape[1]}×{frame.shape[0]}, "
+                    f"frame 0 is {clip.size[1]}×{clip.size[0]}",
+                )
+            if mask_files is not None and i >= len(mask_files):
+                raise InputError(masks_dir, f"no mask for frame {i}")
+            if i < start:
+                alpha = read_alpha(outputs.alpha(i)) if sink or i == start - 1 else None
+            else:
+                if mask_files is not None:
+                    guide = _frame_mask(mask_files[i], clip.size, threshold)
+                elif prev is None:
+                    guide = first
+                else:
+                    guide = propagator.next_mask(prev[0], frame, prev[1])
+                alpha = matte(engine, frame, guide)
+                _write_frame(outputs, i, frame, alpha)
+                done += 1
+            if sink is not None:
+                fg = fgmod.estimate_foreground(frame, alpha)
+                sink.write(fgmod.composite(fg, alpha, background.next()))
+            prev = (frame, alpha) if alpha is not None else None
+            bar.update(1)
+    except BaseException:
+        if sink is not None:
+            sink.discard()
+        raise
+    finally:
+        bar.close()
+    if sink is not None:
+        sink.close()
+    return done
+
+
+def _write_frame(outputs: VideoOutputs, i: int, frame: np.ndarray, alpha: np.ndarray) -> None:
+    write_png(outputs.alpha(i), alpha)
+    if outputs.rgba:
+        write_png(
+            outputs.rgba_frame(i), fgmod.cutout(fgmod.estimate_foreground(frame, alpha), alpha)
+        )
+
+
+def _remove_stale_temps(outputs: VideoOutputs) -> None:
+    """Temp files of a killed run (a crash mid-write leaves `.NAME.png.XXXX.tmp`)."""
+    for sub in ("alpha", "rgba"):
+        folder = outputs.out / sub
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)

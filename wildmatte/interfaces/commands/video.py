@@ -1,0 +1,58 @@
+"""`wildmatte video`: matte a clip from its first frame's mask (or a mask per frame)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wildmatte.applications.propagate import PRESETS, FlowPropagator
+from wildmatte.applications.video import VideoOutputs, matte_video
+from wildmatte.errors import InputError
+from wildmatte.inference.engines import ENGINES, get_engine
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "video",
+        help="alpha mattes of a video from the first frame's mask",
+        description="Matte every frame of a video file (anything OpenCV reads) or a folder of "
+        "frames. Give the first frame's mask (later frames follow it by optical flow) or a "
+        "folder of per-frame masks. Writes OUT/alpha/000000.png, 000001.png, ...",
+    )
+    p.add_argument("input", type=Path, help="video file or folder of frames (sorted by name)")
+    p.add_argument("--mask", type=Path, help="mask of the object in the first frame")
+    p.add_argument("--masks", type=Path, help="folder of per-frame masks, used as they are")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--composite", type=Path, help="also write a composite video (.mp4/.avi)")
+    p.add_argument(
+        "--background", default="white", help="composite background: colour, image or video"
+    )
+    p.add_argument("--rgba", action="store_true", help="also write OUT/rgba/ RGBA frames")
+    p.add_argument("--resume", action="store_true", help="continue after the last written frame")
+    p.add_argument("--flow", choices=sorted(PRESETS), default="medium", help="DIS flow preset")
+    p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
+    p.add_argument("--engine", choices=ENGINES, default="prn", help="default: prn")
+    p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if (args.mask is None) == (args.masks is None):
+        raise InputError(args.input, "give the first frame's --mask or a --masks folder")
+    outputs = VideoOutputs(args.out, args.rgba, args.composite, args.background)
+    engine = get_engine(args.engine, args.weights, args.device)
+    done = matte_video(
+        engine,
+        args.input,
+        outputs,
+        mask=args.mask,
+        masks=args.masks,
+        propagator=FlowPropagator(args.flow),
+        resume=args.resume,
+        threshold=args.threshold,
+    )
+    print(f"{done} frames matted with {engine.name}; alphas in {args.out / 'alpha'}")
+    if args.composite:
+        print(f"wrote {args.composite}")
+    return 0
