@@ -13,6 +13,7 @@ from wildmatte.errors import InputError, WildmatteError
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES, get_engine
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
 from wildmatte.inference.prompts import Box, parse_box, read_boxes
+from wildmatte.inference.shard import parse_shard, take_shard
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--masks", type=Path, help="folder of masks named like the photos")
     p.add_argument("--boxes", type=Path, help="CSV/JSON of boxes by stem instead of --masks")
     p.add_argument("--out", type=Path, help="output folder for --images")
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="with --images: only the K-th (from 0) of N disjoint slices of the sorted photos",
+    )
     p.add_argument("--engine", choices=ENGINES, help="default: prn with bundled weights")
     p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
@@ -66,6 +72,8 @@ def _pairs(args) -> list[tuple[Path, Path, Outputs]]:
     images = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise InputError(args.images, "no image files found")
+    if args.shard:
+        images = take_shard(images, *parse_shard(args.shard))
     prompts = _box_prompts(args, images) if args.boxes else _mask_files(args, images)
     out = args.out
     return [
@@ -103,6 +111,8 @@ def _box_prompts(args, images: list[Path]) -> dict[str, Box | None]:
 def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
     if (args.mask is None) == (args.box is None) or args.output is None:
         raise InputError(args.image, "give --mask MASK (or --box X0,Y0,X1,Y1) and -o OUT.png")
+    if args.shard:
+        raise InputError("--shard", "splits a folder: use it with --images DIR")
     o = args.output
     outputs = Outputs(
         o,
