@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from wildmatte.errors import InputError
+from wildmatte.inference.hires import HiresEngine, HiresOptions
 from wildmatte.model import PRN, get_config, load_model
 
 # Classic engines: pymatting's solvers on the same trimap (closed-form, KNN, large-kernel).
@@ -161,10 +162,20 @@ def get_engine(
     weights: str | os.PathLike | None = None,
     device: str | None = None,
     dtype: torch.dtype = torch.float32,
+    hires: HiresOptions | bool = False,
 ) -> Engine:
     """An engine by name: `prn` (weights: path, config name or None for the default),
     `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None, exported once to a cache),
-    `classic` (closed-form), `classic-knn`, `classic-lkm`, or `guidance`."""
+    `classic` (closed-form), `classic-knn`, `classic-lkm`, or `guidance`.
+
+    hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults)."""
+    engine = _engine(name, weights, device, dtype)
+    if hires and name in ("prn", "onnx"):
+        return HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
+    return engine
+
+
+def _engine(name: str, weights, device: str | None, dtype: torch.dtype) -> Engine:
     if name == "prn":
         dev = pick_device(device)
         return PRNEngine(load_prn(weights, dev), dev, dtype)

@@ -76,11 +76,15 @@ class Matter:
         weights: str | os.PathLike | None = None,
         device: str | None = None,
         engine: str = "prn",
+        hires: bool = True,
     ) -> Matter:
         """The bundled default model (weights=None), a `.safetensors` path (with its `.json`
         beside it), or a config name (`prn`, `prn-light`, `prn-tiny`: randomly initialised).
-        `engine="classic"` needs no weights."""
-        return cls(get_engine(engine, weights, device), _weights_file(engine, weights))
+        `engine="classic"` needs no weights. Images over 2 MP go coarse to fine (a global pass,
+        then full-resolution tiles on the edges) unless `hires=False`."""
+        return cls(
+            get_engine(engine, weights, device, hires=hires), _weights_file(engine, weights)
+        )
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from wildmatte.data.imageio import IMAGE_SUFFIXES
 from wildmatte.errors import InputError, WildmatteError
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES, get_engine
+from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
 from wildmatte.inference.prompts import Box, parse_box, read_boxes
 from wildmatte.inference.shard import parse_shard, take_shard
@@ -39,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--engine", choices=ENGINES, help="default: prn with bundled weights")
     p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
+    p.add_argument(
+        "--no-hires",
+        action="store_true",
+        help="run the network on big photos whole (default: over --hires-above MP, a global "
+        "pass at 1024 px, then full-resolution tiles on the edges)",
+    )
+    p.add_argument("--hires-above", type=float, default=2.0, metavar="MP", help="default 2")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
     p.add_argument(
         "--cutout",
@@ -135,7 +143,8 @@ def _engine(args):
         name = "prn" if args.weights or DEFAULT_WEIGHTS.is_file() else "classic"
         if name == "classic":
             print("no trained weights bundled: using the classic engine", file=sys.stderr)
-    return get_engine(name, args.weights, args.device)
+    hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
+    return get_engine(name, args.weights, args.device, hires=hires)
 
 
 def run(args) -> int:
