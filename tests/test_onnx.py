@@ -125,3 +125,12 @@ def test_a_bad_onnx_file_is_one_line(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(InputError, match="cannot load ONNX model"):
         get_engine("onnx", str(bad))
+
+
+def test_the_default_on_a_cpu_is_onnx_and_bench_speed_times_exactly_that():
+    from wildmatte.evaluation.speed import engine_job
+    from wildmatte.inference.engines import default_engine_name
+
+    assert default_engine_name(None, "cpu") == "onnx"
+    assert default_engine_name("prn-tiny", "cpu") == "prn"  # a config name is not a file
+    assert engine_job("default", "cpu") == {"label": "default", "name": "onnx", "weights": None}

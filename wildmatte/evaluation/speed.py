@@ -24,7 +24,7 @@ import time
 import cv2
 import numpy as np
 
-from wildmatte.inference.engines import CLASSIC_METHODS
+from wildmatte.inference.engines import CLASSIC_METHODS, DEFAULT_WEIGHTS
 
 PRESETS = {
     "prn": ("prn", "prn"),
@@ -89,11 +89,19 @@ def measure_cpu(job: dict) -> list[dict]:
 
     if job["name"] in CLASSIC_METHODS:
         import_pymatting()  # before the baseline, as torch is
+    if job["name"] == "onnx":
+        from wildmatte.inference.onnx_engine import onnx_engine
+
+        onnx_engine(job["weights"], DEFAULT_WEIGHTS)  # the one-off export is not measured
     image, guidance = synthetic_inputs(job["size"])
     with PeakMemory("cpu") as mem:
         engine = get_engine(job["name"], job["weights"], "cpu")
         times = timed(lambda: engine(image, guidance), job["repeats"], job["budget_s"])
-    precision = "fp64" if job["name"] in CLASSIC_METHODS else {"prn": "fp32"}.get(job["name"], "—")
+    precision = (
+        "fp64"
+        if job["name"] in CLASSIC_METHODS
+        else {"prn": "fp32", "onnx": "fp32"}.get(job["name"], "—")
+    )
     threads = torch.get_num_threads()
     return [_row(job, times, mem.mib, precision=precision, memory=mem.method, threads=threads)]
 
@@ -161,8 +169,13 @@ def worker(job: dict) -> list[dict]:
     return measure_cuda(job) if job["device"].startswith("cuda") else measure_cpu(job)
 
 
-def engine_job(text: str) -> dict:
-    """A preset name (prn, prn-light, prn-tiny, classic, guidance) or `[label=]prn:WEIGHTS`."""
+def engine_job(text: str, device: str = "cpu") -> dict:
+    """A preset name (default, prn, prn-light, prn-tiny, classic, guidance) or
+    `[label=]prn:WEIGHTS`. `default` is exactly what `wildmatte predict` runs on that device."""
+    if text == "default":
+        from wildmatte.inference.engines import default_engine_name
+
+        return {"label": "default", "name": default_engine_name(None, device), "weights": None}
     if text in PRESETS:
         name, weights = PRESETS[text]
         return {"label": text, "name": name, "weights": weights}
@@ -216,7 +229,7 @@ def speed_rows(
     rows = []
     for text in engines:
         for size in sizes:
-            job = {**engine_job(text), "size": size, "device": device}
+            job = {**engine_job(text, device), "size": size, "device": device}
             job.update(repeats=repeats, budget_s=budget_s)
             reason = skip_reason(job, classic_max_mp)
             got = [{"engine": job["label"], "size": size, "device": device, "skipped": reason}]

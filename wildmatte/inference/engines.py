@@ -6,6 +6,7 @@ alpha: H×W float32 in [0, 1]. Engines never read files; see wildmatte.inference
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Protocol
@@ -155,6 +156,22 @@ def load_prn(weights: str | os.PathLike | None, device: torch.device) -> PRN:
         except (KeyError, ValueError):
             pass
     return load_model(w, device)
+
+
+def default_engine_name(weights: str | os.PathLike | None = None, device: str | None = None) -> str:
+    """The engine `wildmatte predict` runs when none is named: onnxruntime on a CPU where it is
+    installed (2-3× faster than torch there: docs/deploy.md), else prn; closed-form when there
+    are no weights at all."""
+    if weights is None and not DEFAULT_WEIGHTS.is_file():
+        return "classic"
+    w = str(weights or "")
+    if (
+        pick_device(device).type == "cpu"
+        and (not w or w.endswith((".safetensors", ".onnx")))
+        and importlib.util.find_spec("onnxruntime") is not None
+    ):
+        return "onnx"
+    return "prn"
 
 
 def get_engine(

@@ -98,7 +98,8 @@ def _register_speed(bench) -> None:
         "--engines",
         nargs="+",
         default=list(DEFAULT_ENGINES),
-        help="prn, prn-light, prn-tiny, classic, guidance or [label=]prn:WEIGHTS",
+        help="default (what predict runs), prn, prn-light, prn-tiny, onnx, classic, guidance "
+        "or [label=]prn:WEIGHTS",
     )
     p.add_argument("--sizes", nargs="+", type=int, default=[512, 1024, 2048])
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from wildmatte.data.imageio import IMAGE_SUFFIXES
 from wildmatte.errors import InputError, WildmatteError
-from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES, get_engine
+from wildmatte.inference.engines import ENGINES, default_engine_name, get_engine
 from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
 from wildmatte.inference.prompts import Box, parse_box, read_boxes
@@ -38,7 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="K/N",
         help="with --images: only the K-th (from 0) of N disjoint slices of the sorted photos",
     )
-    p.add_argument("--engine", choices=ENGINES, help="default: prn with bundled weights")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="default: the bundled weights, run by onnxruntime on a CPU where it is installed, "
+        "else by torch (prn)",
+    )
     p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
     p.add_argument(
         "--no-hires",
@@ -138,11 +143,9 @@ def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
 
 
 def _engine(args):
-    name = args.engine
-    if name is None:
-        name = "prn" if args.weights or DEFAULT_WEIGHTS.is_file() else "classic"
-        if name == "classic":
-            print("no trained weights bundled: using the classic engine", file=sys.stderr)
+    name = args.engine or default_engine_name(args.weights, args.device)
+    if args.engine is None and name == "classic":
+        print("no trained weights bundled: using the classic engine", file=sys.stderr)
     hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
     return get_engine(name, args.weights, args.device, hires=hires)
 
