@@ -5,13 +5,14 @@ so a shared, loaded machine slows all of them alike; the medians' ratio to close
 figure to read. Accuracy: each variant's alpha against the torch reference (max and mean
 |Δα|) and against the true alpha (SAD) on the cases of a Composition-Wild folder.
 
-    python benchmarks/cpu_levers.py --size 1024 --rounds 3 [--data /tmp/cw1024] [--int8 q.onnx]
+    python benchmarks/cpu_levers.py --size 1024 --rounds 3 [--data CW1024] [--int8-data CW512]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +37,40 @@ def folded(threads: int) -> PRNEngine:
     return PRNEngine(model, torch.device("cpu"))
 
 
+def quantized(onnx_path: Path, data: Path, out: Path, n: int = 6) -> Path:
+    """Static int8 (QDQ, per-channel weights) of the convolutions, calibrated on n cases."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    cases, _ = load_cases(data)
+    feeds = []
+    for case in cases[:n]:
+        x = read_inputs(case, "paper")
+        image = np.ascontiguousarray(x.image.transpose(2, 0, 1)[None], np.float32)
+        feeds.append({"image": image, "guidance": x.guidance[None, None].astype(np.float32)})
+
+    class Reader:
+        def __init__(self) -> None:
+            self.feeds = iter(feeds)
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    pre = out.with_suffix(".pre.onnx")
+    quant_pre_process(str(onnx_path), str(pre), skip_symbolic_shape=True)
+    quantize_static(
+        str(pre),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        activation_type=QuantType.QUInt8,
+        op_types_to_quantize=["Conv"],
+    )
+    return out
+
+
 def variants(args) -> dict:
     onnx_path = cached_export(DEFAULT_WEIGHTS)
     out = {
@@ -45,8 +80,9 @@ def variants(args) -> dict:
         "onnxruntime 2 threads": OnnxEngine(onnx_path, threads=2),
         "onnxruntime 1 thread": OnnxEngine(onnx_path, threads=1),
     }
-    for path in args.onnx:
-        out[f"onnxruntime {Path(path).stem}"] = OnnxEngine(path, threads=2)
+    if args.int8_data:
+        q = quantized(onnx_path, args.int8_data, Path(tempfile.mkdtemp()) / "int8.onnx")
+        out["onnxruntime int8"] = OnnxEngine(q, threads=2)
     return out
 
 
@@ -89,7 +125,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--data", type=Path, help="Composition-Wild folder for the accuracy check")
     p.add_argument("--limit", type=int, default=4)
-    p.add_argument("--onnx", nargs="*", default=[], help="more ONNX files (e.g. int8)")
+    p.add_argument("--int8-data", type=Path, help="also int8, calibrated on this CW folder")
     args = p.parse_args()
     import_pymatting()
     engines = variants(args)
