@@ -82,9 +82,7 @@ class Matter:
         beside it), or a config name (`prn`, `prn-light`, `prn-tiny`: randomly initialised).
         `engine="classic"` needs no weights. Images over 2 MP go coarse to fine (a global pass,
         then full-resolution tiles on the edges) unless `hires=False`."""
-        return cls(
-            get_engine(engine, weights, device, hires=hires), _weights_file(engine, weights)
-        )
+        return cls(get_engine(engine, weights, device, hires=hires), _weights_file(engine, weights))
 
     @property
     def name(self) -> str:
