@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from wildmatte.data import augment
+from wildmatte.data import augment, opacity
 from wildmatte.data.backgrounds import open_backgrounds, random_crop_u8
 from wildmatte.data.cache import LRUCache
 from wildmatte.data.composite import (
@@ -106,6 +106,7 @@ class CompositeDataset(Dataset):
         cache_bytes: int = 256 * 2**20,
         guidance_kernel: tuple[int, int] | None = None,
         noisy_ratio: float = 0.0,
+        partial_ratio: float = 0.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -131,6 +132,7 @@ class CompositeDataset(Dataset):
         self.guidance = guidance
         self.guidance_kernel = tuple(guidance_kernel) if guidance_kernel else None
         self.noisy_ratio = noisy_ratio
+        self.partial_ratio = partial_ratio
         self._sizes = np.cumsum([len(s) for s in self.fg_sets])
         self._cache = LRUCache(cache_bytes)
 
@@ -210,6 +212,11 @@ class CompositeDataset(Dataset):
             fgs.append(fg2)
             alphas.append(alpha2)
         bg = self._background(rng)
+        # Drawn only when enabled, so that configs without it keep their samples exactly.
+        partial = False
+        if self.partial_ratio > 0 and rng.random() < self.partial_ratio:
+            fgs[0], alphas[0] = opacity.make_partial(fgs[0], alphas[0], rng)
+            partial = True
         names = [s.name for s in sources]
 
         if self.mode == "single":
@@ -220,8 +227,10 @@ class CompositeDataset(Dataset):
             out = {"image": image, "alpha": merged, "fg": merge_foregrounds(fgs, bars), "bg": bg}
         else:
             out, names = self._instance(fgs, alphas, bg, names, rng)
-        out["guidance"] = self._guidance(out["alpha"], rng)
-        out["names"] = names
+        # A user's mask covers a see-through target even where its alpha is below one half.
+        source = opacity.coverage(out["alpha"]) if partial else out["alpha"]
+        out["guidance"] = self._guidance(source, rng)
+        out["names"] = names + (["partial"] if partial else [])
         return out
 
     def _instance(self, fgs, alphas, bg, names, rng):
@@ -289,6 +298,7 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
         length=int(data_cfg.get("length", 10000)),
         guidance_kernel=data_cfg.get("guidance_kernel"),
         noisy_ratio=float(data_cfg.get("noisy_guidance_ratio", 0.0)),
+        partial_ratio=float(data_cfg.get("partial_ratio", 0.0)),
     )
 
 
