@@ -155,3 +155,21 @@ def test_read_mask_binarises_at_128_and_checks_size(tmp_path):
     with pytest.raises(InputError, match="resize-mask"):
         read_mask(tmp_path / "m.png", shape=(2, 8))
     assert read_mask(tmp_path / "m.png", shape=(2, 8), resize=True).shape == (2, 8)
+
+
+def test_trimap_spec_erodes_by_a_share_of_the_box_and_reaches_outside_the_mask():
+    from wildmatte.inference.engines import Trimap
+
+    mask = np.zeros((100, 100), np.float32)
+    mask[20:80, 20:80] = 1  # a 60-px square
+    trimap = trimap_from_mask(mask, spec=Trimap(erode_px=5, erode_frac=0.2, dilate_px=4))
+    assert trimap[50, 50] == 1 and trimap[50, 31] == 0.5 and trimap[50, 33] == 1  # 12-px erosion
+    assert trimap[50, 17] == 0.5 and trimap[50, 15] == 0  # a 4-px band outside the mask
+
+
+def test_classic_engine_takes_a_preset_by_guidance_kind():
+    from wildmatte.inference.engines import TRIMAPS
+
+    assert ClassicEngine(trimap="noisy").trimap == TRIMAPS["noisy"]
+    with pytest.raises(ValueError, match="unknown trimap preset"):
+        ClassicEngine(trimap="loose")

@@ -30,6 +30,7 @@ from wildmatte.inference.engines import (
     CLASSIC_METHODS,
     DEFAULT_WEIGHTS,
     ENGINES,
+    TRIMAPS,
     get_engine,
     pick_device,
 )
@@ -81,7 +82,13 @@ def fingerprint(spec: EngineSpec, mode: str) -> str:
         if path.is_file():
             stat = path.stat()
             weights = f"{path.resolve()}@{stat.st_size}:{stat.st_mtime_ns}"
+    if spec.name in CLASSIC_METHODS:  # retuned presets must not reuse stale predictions
+        weights = repr(TRIMAPS[_preset(mode)])
     return f"{spec.name}:{weights}|{mode}"
+
+
+def _preset(mode: str) -> str:
+    return "noisy" if mode == "noisy" else "paper"
 
 
 def import_pymatting() -> None:
@@ -133,7 +140,8 @@ def predict(
         import_pymatting()  # a library, like torch: not the engine's memory
     with PeakMemory(dev) as mem:
         try:
-            engine = get_engine(spec.name, spec.weights, device)
+            # Each classic peer gets the trimap tuned for this kind of guidance: a fair peer.
+            engine = get_engine(spec.name, spec.weights, device, trimap=_preset(mode))
         except WildmatteError as err:
             return record, [f"{spec.label}: {err}"]
         for case in tqdm(todo, desc=spec.label, disable=not progress, leave=False):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -82,21 +83,55 @@ class PRNEngine:
         return alpha[:, 0, :h, :w].float().clamp(0, 1).cpu().numpy()
 
 
-def trimap_from_mask(mask: np.ndarray, erode: int | None = None) -> np.ndarray:
-    """Trimap (0 / 0.5 / 1): the eroded mask is sure foreground, the rest of the mask unknown.
+@dataclass(frozen=True)
+class Trimap:
+    """How a trimap is made from a mask: sure foreground is the mask eroded by
+    max(erode_px, erode_frac · short side of its box); unknown is the rest of the mask plus a band
+    of max(dilate_px, dilate_frac · short side) outside it; everything else is sure background."""
 
-    The default erosion is 5% of the mask's bounding-box short side, at least 15 px: more than
-    the 12 px margin of the paper's guidance (dilated 25×25), so the sure foreground stays inside
-    the object. An all-ones mask has no known background.
-    """
+    erode_px: int = 15
+    erode_frac: float = 0.05
+    dilate_px: int = 0
+    dilate_frac: float = 0.0
+
+    def sizes(self, short_side: int) -> tuple[int, int]:
+        erode = max(self.erode_px, round(self.erode_frac * short_side))
+        return erode, max(self.dilate_px, round(self.dilate_frac * short_side))
+
+
+# The classic peers' trimaps, tuned per kind of guidance on the independent benchmark's tune split
+# (experiments/tune_classic.py; figures in experiments/README.md). A paper-style mask is the
+# object dilated by 12-17 px, so sure foreground must start deeper than that; a segmenter-like
+# mask is off by a share of the object's size both ways, so the unknown band reaches outside too.
+TRIMAPS = {
+    "paper": Trimap(erode_px=15, erode_frac=0.05),
+    "noisy": Trimap(erode_px=15, erode_frac=0.05),
+}
+
+
+def _short_side(mask: np.ndarray) -> int:
+    ys, xs = np.nonzero(mask)
+    return int(min(np.ptp(ys), np.ptp(xs)) + 1) if len(ys) else 0
+
+
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def trimap_from_mask(
+    mask: np.ndarray, erode: int | None = None, spec: Trimap | None = None
+) -> np.ndarray:
+    """Trimap (0 / 0.5 / 1) from a binary mask by `spec` (default TRIMAPS["paper"]); `erode`
+    fixes the erosion in pixels (and no band outside). An all-ones mask has no known
+    background."""
     mask = (mask > 0.5).astype(np.uint8)
-    if erode is None:
-        ys, xs = np.nonzero(mask)
-        short = min(np.ptp(ys), np.ptp(xs)) + 1 if len(ys) else 0
-        erode = max(15, int(0.05 * short))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1))
-    sure = cv2.erode(mask, kernel, borderType=cv2.BORDER_REPLICATE)
-    trimap = np.where(mask > 0, 0.5, 0.0).astype(np.float64)
+    if erode is not None:
+        erode_px, dilate_px = erode, 0
+    else:
+        erode_px, dilate_px = (spec or TRIMAPS["paper"]).sizes(_short_side(mask))
+    sure = cv2.erode(mask, _disc(erode_px), borderType=cv2.BORDER_REPLICATE)
+    unknown = cv2.dilate(mask, _disc(dilate_px)) if dilate_px > 0 else mask
+    trimap = np.where(unknown > 0, 0.5, 0.0).astype(np.float64)
     trimap[sure > 0] = 1.0
     return trimap
 
@@ -105,16 +140,22 @@ class ClassicEngine:
     """Closed-form matting (Levin et al.; `method="cf"`), KNN matting (Chen et al.; "knn") or
     large-kernel matting (He et al.; "lkm"), via pymatting, on a trimap made from the mask.
 
-    The peer baselines: no weights, no training. When erosion leaves no sure foreground, the
-    largest-distance pixels of the mask are used instead; a mask with no background outside it
-    is returned as is, since there is nothing to separate it from.
+    The peer baselines: no weights, no training. `trimap` names a tuned preset ("paper" for
+    tight masks, "noisy" for segmenter-like ones) or is a Trimap. When erosion leaves no sure
+    foreground, the largest-distance pixels of the mask are used instead; a mask with no
+    background outside it is returned as is, since there is nothing to separate it from.
     """
 
-    def __init__(self, method: str = "cf", erode: int | None = None) -> None:
+    def __init__(
+        self, method: str = "cf", erode: int | None = None, trimap: str | Trimap = "paper"
+    ) -> None:
         names = {m: n for n, m in CLASSIC_METHODS.items()}
         if method not in names:
             raise ValueError(f"unknown classic method {method!r}: expected one of {list(names)}")
+        if isinstance(trimap, str) and trimap not in TRIMAPS:
+            raise ValueError(f"unknown trimap preset {trimap!r}: expected one of {list(TRIMAPS)}")
         self.name, self.method, self.erode = names[method], method, erode
+        self.trimap = TRIMAPS[trimap] if isinstance(trimap, str) else trimap
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         import pymatting
@@ -122,7 +163,7 @@ class ClassicEngine:
         mask = (guidance > 0.5).astype(np.uint8)
         if not mask.any() or mask.all():
             return mask.astype(np.float32)
-        trimap = trimap_from_mask(mask, self.erode)
+        trimap = trimap_from_mask(mask, self.erode, self.trimap)
         if not (trimap == 1).any():
             dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
             trimap[dist >= dist.max()] = 1.0
@@ -180,19 +221,23 @@ def get_engine(
     device: str | None = None,
     dtype: torch.dtype = torch.float32,
     hires: HiresOptions | bool = False,
+    trimap: str = "paper",
 ) -> Engine:
     """An engine by name: `prn` (weights: path, config name or None for the default),
     `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None, exported once to a cache),
-    `classic` (closed-form), `classic-knn`, `classic-lkm`, or `guidance`.
+    `classic` (closed-form), `classic-knn`, `classic-lkm` (with a trimap preset: "paper" for
+    tight masks, "noisy" for segmenter-like ones), or `guidance`.
 
     hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults)."""
-    engine = _engine(name, weights, device, dtype)
+    engine = _engine(name, weights, device, dtype, trimap)
     if hires and name in ("prn", "onnx"):
         return HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
     return engine
 
 
-def _engine(name: str, weights, device: str | None, dtype: torch.dtype) -> Engine:
+def _engine(
+    name: str, weights, device: str | None, dtype: torch.dtype, trimap: str = "paper"
+) -> Engine:
     if name == "prn":
         dev = pick_device(device)
         return PRNEngine(load_prn(weights, dev), dev, dtype)
@@ -201,7 +246,7 @@ def _engine(name: str, weights, device: str | None, dtype: torch.dtype) -> Engin
 
         return onnx_engine(weights, DEFAULT_WEIGHTS)
     if name in CLASSIC_METHODS:
-        return ClassicEngine(CLASSIC_METHODS[name])
+        return ClassicEngine(CLASSIC_METHODS[name], trimap=trimap)
     if name == "guidance":
         return GuidanceEngine()
     raise ValueError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
