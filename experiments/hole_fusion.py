@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,9 @@ def heads(model, image: np.ndarray, guidance: np.ndarray) -> dict[str, torch.Ten
 
 def deep_interior(guidance: torch.Tensor, depth: int) -> torch.Tensor:
     """Guidance pixels at least `depth` px (square) from its outside."""
-    outside = F.max_pool2d(1 - guidance, 2 * depth + 1, stride=1, padding=depth)
+    k = 2 * depth + 1  # a square max filter, as two 1-D passes
+    outside = F.max_pool2d(1 - guidance, (1, k), stride=1, padding=(0, depth))
+    outside = F.max_pool2d(outside, (k, 1), stride=1, padding=(depth, 0))
     return (guidance > 0.5) & (outside < 0.5)
 
 
@@ -67,7 +70,8 @@ def main() -> None:
     cases = cases[: args.limit or None]
     scores: dict = {}
     for kind in ("paper", "noisy"):
-        for case in cases:
+        for i, case in enumerate(cases):
+            print(f"{kind} {i}/{len(cases)} {time.strftime('%H:%M:%S')}", flush=True)
             inputs = read_inputs(case, kind)
             for name, alpha in variants(heads(model, inputs.image, inputs.guidance)).items():
                 pred = alpha[0, 0].clamp(0, 1).numpy()
@@ -82,7 +86,7 @@ def main() -> None:
                 )
     summary = {
         kind: {
-            name: dict(zip(["sad", "sad_fg", "sad_bg", "holes"], np.mean(rows, 0).tolist()))
+            name: dict(zip(["sad", "sad_fg", "sad_bg", "holes"], np.nanmean(rows, 0).tolist()))
             for name, rows in by_name.items()
         }
         for kind, by_name in scores.items()

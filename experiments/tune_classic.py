@@ -23,11 +23,11 @@ from wildmatte.inference.engines import ClassicEngine, Trimap
 # A fixed floor in pixels and a share of the mask's box, since errors of a paper-style mask are
 # fixed in pixels and those of a segmenter-like mask grow with the object.
 ERODE = {
-    "paper": [Trimap(erode_px=e, erode_frac=0.0) for e in (15, 25, 35, 50, 65)],
-    "noisy": [Trimap(erode_px=15, erode_frac=f) for f in (0.05, 0.1, 0.15, 0.2, 0.3)],
+    "paper": [Trimap(erode_px=e, erode_frac=0.0) for e in (15, 30, 45, 60)],
+    "noisy": [Trimap(erode_px=15, erode_frac=f) for f in (0.05, 0.1, 0.2)],
 }
-DILATE_PX = (0, 10, 20)
-DILATE_FRAC = (0.0, 0.05, 0.1)
+DILATE_PX = (0, 12)
+DILATE_FRAC = (0.0, 0.06)
 
 
 def mean_sad(cases, kind: str, spec: Trimap) -> float:
@@ -60,8 +60,10 @@ def main() -> None:
     parser.add_argument("tune_set", type=Path)
     parser.add_argument("--out", type=Path, default=Path("experiments/results/tune_classic.json"))
     parser.add_argument("--kinds", nargs="+", default=["paper", "noisy"])
+    parser.add_argument("--limit", type=int, default=0, help="use the first N cases only")
     args = parser.parse_args()
     cases, _ = load_cases(args.tune_set)
+    cases = cases[: args.limit or None]
     log: list = []
     best = {kind: asdict(search(cases, kind, log)) for kind in args.kinds}
     args.out.parent.mkdir(parents=True, exist_ok=True)
