@@ -133,4 +133,5 @@ def test_the_default_on_a_cpu_is_onnx_and_bench_speed_times_exactly_that():
 
     assert default_engine_name(None, "cpu") == "onnx"
     assert default_engine_name("prn-tiny", "cpu") == "prn"  # a config name is not a file
-    assert engine_job("default", "cpu") == {"label": "default", "name": "onnx", "weights": None}
+    job = engine_job("default", "cpu")
+    assert job == {"label": "default (onnx)", "name": "onnx", "weights": None}

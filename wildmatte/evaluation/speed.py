@@ -175,7 +175,8 @@ def engine_job(text: str, device: str = "cpu") -> dict:
     if text == "default":
         from wildmatte.inference.engines import default_engine_name
 
-        return {"label": "default", "name": default_engine_name(None, device), "weights": None}
+        name = default_engine_name(None, device)
+        return {"label": f"default ({name})", "name": name, "weights": None}
     if text in PRESETS:
         name, weights = PRESETS[text]
         return {"label": text, "name": name, "weights": weights}
