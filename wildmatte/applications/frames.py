@@ -114,5 +114,6 @@ class VideoSink:
         return self.path
 
     def discard(self) -> None:
-        self.writer.release() if hasattr(self, "writer") else None
+        if hasattr(self, "writer"):
+            self.writer.release()
         self.tmp.unlink(missing_ok=True)

@@ -167,15 +167,10 @@ def panoptic_matte(
     if ids.size == 0:
         raise ValueError("no segments: every pixel carries an ignored label")
     known = known or {}
-    segments = [
-        Segment(
-            int(i),
-            known.get(int(i), Segment(int(i))).label,
-            known.get(int(i), Segment(int(i))).category_id,
-            int(a),
-        )
-        for i, a in zip(ids, areas)
-    ]
+    segments = []
+    for i, area in zip(ids, areas):
+        info = known.get(int(i), Segment(int(i)))
+        segments.append(Segment(int(i), info.label, info.category_id, int(area)))
     masks = np.stack([labels == s.id for s in segments]).astype(np.uint8)
     alphas = matte_segments(engine, image, masks, batch_size)
     weights = soft_partition(alphas, masks, np.isin(labels, list(ignore)))
