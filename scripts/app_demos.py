@@ -8,7 +8,7 @@ tuxpaint-stamps and desktop backgrounds (GPL-2), see ../shared/data/SOURCES.md.
 
 Run: PYTHONPATH=. .venv/bin/python scripts/app_demos.py [WORK_DIR]
 Writes the inputs and outputs under WORK_DIR (default /tmp/wildmatte-demos), the figures
-docs/video-strip.png, docs/panoptic.png and docs/panoptic-edit.png, and prints the metrics.
+docs/video-strip.jpg, docs/panoptic.png and docs/panoptic-edit.jpg, and prints the metrics.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def video_demo(work: Path) -> None:
         print("   per-frame SAD " + " ".join(f"{v:.2f}" for v in row["SAD"]))
         print("   per-frame IoU " + " ".join(f"{v:.3f}" for v in row["IoU"]))
     (work / "video_metrics.json").write_text(json.dumps(figures, indent=1))
-    strip(frames, alphas, out / "composite.mp4", DOCS / "video-strip.png")
+    strip(frames, alphas, out / "composite.mp4", DOCS / "video-strip.jpg")
 
 
 def strip(frames, alphas, composite: Path, path: Path, picks=(0, 10, 20, 29)) -> None:
@@ -235,8 +235,8 @@ def panoptic_demo(work: Path) -> None:
         cv2.resize(x[crop], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
         for x in (hard, soft_edit)
     ]
-    cv2.imwrite(str(DOCS / "panoptic-edit.png"), np.hstack(zoom))
-    print(f"wrote {DOCS / 'panoptic.png'}, {DOCS / 'panoptic-edit.png'}")
+    cv2.imwrite(str(DOCS / "panoptic-edit.jpg"), np.hstack(zoom))
+    print(f"wrote {DOCS / 'panoptic.png'}, {DOCS / 'panoptic-edit.jpg'}")
 
 
 if __name__ == "__main__":
