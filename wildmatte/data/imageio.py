@@ -1,5 +1,15 @@
-"""Reading image files as float32 arrays in [0, 1], with clear errors for bad files."""
+"""Reading image files as float32 arrays in [0, 1], with clear errors for bad files.
 
+Every file goes through `load_image`: the header is checked against a pixel limit before any
+pixel is decoded (a 167-byte PNG may declare 30000×30000), the EXIF orientation is applied (so
+arrays are what a viewer shows), and a truncated or corrupt file is one InputError, with nothing
+printed by a codec.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
 from pathlib import Path
 
 import cv2
@@ -9,6 +19,20 @@ from PIL import Image
 from wildmatte.errors import InputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+# Largest image read, in pixels: WILDMATTE_MAX_PIXELS, or `wildmatte predict --max-megapixels`.
+MAX_PIXELS = int(float(os.environ.get("WILDMATTE_MAX_PIXELS", 100e6)))
+
+# EXIF orientation → the numpy operation that shows the image upright (as ImageOps.exif_transpose).
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, 3),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
 
 
 def list_images(root: Path) -> list[str]:
@@ -21,14 +45,82 @@ def list_images(root: Path) -> list[str]:
     return names
 
 
-def _read(path: Path) -> np.ndarray:
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _open(path: Path, max_pixels: int) -> Image.Image:
+    """The lazily opened file (header only), refused when over the pixel limit."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError:
+        raise InputError(path, f"image is over the {max_pixels / 1e6:g} MP pixel limit") from None
+    except Exception as err:
+        raise InputError(path, f"not a readable image ({_first_line(err)})") from None
+    w, h = image.size
+    if w * h > max_pixels:
+        image.close()
+        raise InputError(
+            path,
+            f"image is {w}×{h} ({w * h / 1e6:.0f} MP), over the {max_pixels / 1e6:g} MP pixel "
+            "limit (raise it with --max-megapixels or WILDMATTE_MAX_PIXELS)",
+        )
+    return image
+
+
+def _is_deep_colour(image: Image.Image) -> bool:
+    """16 bits per colour channel, which PIL would decode to 8 bits."""
+    return image.mode in ("RGB", "RGBA") and any(";16" in str(t[3]) for t in image.tile)
+
+
+def _pixels(image: Image.Image, data: bytes | None) -> np.ndarray:
+    """uint8/uint16 H×W, H×W×3 (RGB) or H×W×4 (RGBA) from a loaded PIL image."""
+    if data is not None:  # 16-bit colour: OpenCV keeps all the bits (PIL verified the file)
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        code = cv2.COLOR_BGRA2RGBA if decoded.shape[2] == 4 else cv2.COLOR_BGR2RGB
+        return cv2.cvtColor(decoded, code)
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I"):
+        grey = np.asarray(image)
+        if grey.min() < 0 or grey.max() > 65535:
+            raise ValueError("32-bit integer pixels are out of the 16-bit range")
+        return grey.astype(np.uint16)
+    if mode == "F":
+        raise ValueError("floating-point image files are not supported")
+    if mode in ("1", "L"):
+        return np.asarray(image.convert("L"))
+    if mode in ("RGB", "RGBA"):
+        return np.asarray(image)
+    transparent = mode in ("LA", "PA", "La") or "transparency" in image.info
+    return np.asarray(image.convert("RGBA" if transparent else "RGB"))
+
+
+def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """The one way files are read: uint8 or uint16 pixels, upright (EXIF orientation applied).
+
+    Grey files give H×W, colour H×W×3 (RGB), files with transparency H×W×4 (RGBA).
+    Raises InputError for a missing, unreadable, truncated or too large file.
+    """
+    path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None:
-        raise InputError(path, "not a readable image")
-    return image
+    limit = MAX_PIXELS if max_pixels is None else int(max_pixels)
+    with _open(path, limit) as image:
+        deep = _is_deep_colour(image)  # before getexif(), which may decode the file
+        try:
+            orientation = image.getexif().get(0x0112, 1)
+        except Exception:  # a broken EXIF block: the pixels may still be fine
+            orientation = 1
+        try:
+            image.load()  # decodes, and raises on a truncated or corrupt file
+            pixels = _pixels(image, path.read_bytes() if deep else None)
+        except Exception as err:
+            raise InputError(path, f"not a readable image ({_first_line(err)})") from None
+    upright = _ORIENT.get(orientation, lambda a: a)(pixels)
+    return np.ascontiguousarray(upright)
 
 
 _REDUCED = {
@@ -53,7 +145,10 @@ def _reduction(path: Path, min_side: int) -> int:
 
 
 def read_rgb_u8(path: Path, min_side: int = 0) -> np.ndarray:
-    """H×W×3 RGB uint8, decoded at reduced scale when the short side allows (fast for JPEG)."""
+    """H×W×3 RGB uint8, decoded at reduced scale when the short side allows (fast for JPEG).
+
+    Training data only (OpenCV applies the EXIF orientation itself here).
+    """
     if not path.is_file():
         raise InputError(path, "file not found")
     factor = _reduction(path, min_side) if min_side > 0 else 1
@@ -70,35 +165,30 @@ def _to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float32) / scale
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    """H×W×3 RGB float32 in [0, 1]; grey and RGBA files are converted."""
-    image = _read(path)
+def read_rgb(path: Path, max_pixels: int | None = None) -> np.ndarray:
+    """H×W×3 RGB float32 in [0, 1]; grey and RGBA (alpha dropped) files are converted."""
+    image = load_image(path, max_pixels)
     if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    elif image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    else:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return _to_unit(image)
+        image = np.repeat(image[..., None], 3, axis=2)
+    return _to_unit(image[..., :3])
 
 
 def read_rgba(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(H×W×3 RGB, H×W alpha) float32 in [0, 1] from a file with an alpha channel."""
-    image = _read(path)
+    image = load_image(path)
     if image.ndim != 3 or image.shape[2] != 4:
         raise InputError(path, "expected an RGBA image with an alpha channel")
-    rgb = cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2RGB)
-    return _to_unit(rgb), _to_unit(image[..., 3])
+    return _to_unit(image[..., :3]), _to_unit(image[..., 3])
 
 
-def read_alpha(path: Path) -> np.ndarray:
+def read_alpha(path: Path, max_pixels: int | None = None) -> np.ndarray:
     """H×W float32 in [0, 1] from a matte or mask file.
 
     Grey files as they are; colour files by their brightest channel, so that a mask painted in
     any colour on black reads as a mask (a grey matte saved as colour repeats its value); files
     with transparency by their alpha channel (a mask painted on a transparent layer).
     """
-    image = _read(path)
+    image = load_image(path, max_pixels)
     if image.ndim == 3 and image.shape[2] == 4:
         alpha = image[..., 3]
         image = alpha if alpha.min() < np.iinfo(alpha.dtype).max else image[..., :3]
