@@ -14,6 +14,7 @@ from wildmatte.evaluation.cwild import build_cwild
 from wildmatte.evaluation.layouts import load_cases
 from wildmatte.evaluation.run import parse_engine
 from wildmatte.interfaces.cli import main
+from wildmatte.model import PRN, save_model
 
 SIZE = 40
 
@@ -99,9 +100,10 @@ def test_cwild_layout_scores_both_targets(tmp_path):
     bgset = open_backgrounds({"root": str(bg)}, "all")
     build_cwild(fgset, bgset, tmp_path / "cw", n=2, size=64, seed=3)
     out = tmp_path / "out"
+    weights = save_model(PRN("prn-tiny"), tmp_path / "tiny")  # untrained: scores are not the point
     code = main(
         ["bench", "eval", "--data", str(tmp_path / "cw"), "--out", str(out), "--no-progress"]
-        + ["--engines", "guidance", "tiny=prn:prn-tiny", "--guidance", "noisy"]
+        + ["--engines", "guidance", f"tiny=prn:{weights}", "--guidance", "noisy"]
     )
     assert code == 0
     results = _results(out)

@@ -44,7 +44,7 @@ def _run(capsys, *args) -> tuple[int, str, str]:
 
 def _predict(capsys, img: Path, mask: Path, out: Path, engine: str, *extra) -> tuple[int, str, str]:
     """`predict IMAGE --mask MASK -o OUT --engine ENGINE`; prn runs the tiny random model."""
-    weights = ("--weights", "prn-tiny") if engine == "prn" else ()
+    weights = ("--init", "random", "--model", "prn-tiny") if engine == "prn" else ()
     return _run(capsys, img, "--mask", mask, "-o", out, "--engine", engine, *weights, *extra)
 
 
@@ -71,7 +71,9 @@ def test_single_image_writes_alpha_cutout_and_composite(tmp_path, capsys):
         out,
         "--engine",
         "prn",
-        "--weights",
+        "--init",
+        "random",
+        "--model",
         "prn-tiny",
         "--cutout",
         "--composite",

@@ -36,7 +36,7 @@ def test_padding_to_multiple_of_32_and_back(size):
 
 @pytest.mark.parametrize("size", [(1, 1), (37, 50)])
 def test_prn_engine_returns_alpha_of_the_image_size(size):
-    engine = get_engine("prn", "prn-tiny", "cpu")
+    engine = get_engine("prn", None, "cpu", init="random", model="prn-tiny")
     image = np.random.default_rng(0).random((*size, 3), dtype=np.float32)
     alpha = engine(image, np.ones(size, np.float32))
     assert alpha.shape == size and alpha.dtype == np.float32

@@ -5,8 +5,10 @@ class WildmatteError(Exception):
     """An error caused by the user's input (a file, an option), not by a bug."""
 
 
-class InputError(WildmatteError):
-    """A bad input file: the message names the file and the problem."""
+class InputError(WildmatteError, ValueError):
+    """A bad input file or option: the message names it and the problem.
+
+    Also a ValueError, so that API callers meet the error type they expect for bad values."""
 
     def __init__(self, path: object, problem: str) -> None:
         self.path = str(path)

@@ -26,10 +26,10 @@ import numpy as np
 
 from wildmatte.inference.engines import CLASSIC_METHODS, DEFAULT_WEIGHTS
 
+# Speed does not depend on the weights: the prn presets time untrained models of each config.
+RANDOM_MODELS = ("prn", "prn-light", "prn-tiny")
 PRESETS = {
-    "prn": ("prn", "prn"),
-    "prn-light": ("prn", "prn-light"),
-    "prn-tiny": ("prn", "prn-tiny"),
+    **{name: ("prn", None) for name in RANDOM_MODELS},
     **{name: (name, None) for name in CLASSIC_METHODS},
     "guidance": ("guidance", None),
 }
@@ -95,7 +95,7 @@ def measure_cpu(job: dict) -> list[dict]:
         onnx_engine(job["weights"], DEFAULT_WEIGHTS)  # the one-off export is not measured
     image, guidance = synthetic_inputs(job["size"])
     with PeakMemory("cpu") as mem:
-        engine = get_engine(job["name"], job["weights"], "cpu")
+        engine = get_engine(job["name"], job["weights"], "cpu", **_random_init(job))
         times = timed(lambda: engine(image, guidance), job["repeats"], job["budget_s"])
     precision = (
         "fp64"
@@ -145,7 +145,7 @@ def measure_cuda(job: dict) -> list[dict]:
     if job["name"] != "prn":
         reason = "runs on the CPU only (see the CPU table)"
         return [{"engine": job["label"], "size": job["size"], "device": "cuda", "skipped": reason}]
-    model = load_prn(job["weights"], torch.device("cuda"))
+    model = load_prn(job["weights"], torch.device("cuda"), **_random_init(job))
     rows = [_cuda_measure(job, model, p, cl, 1) for p, cl in _VARIANTS]
     fastest = max(rows, key=lambda r: r["throughput"])
     precision, channels_last = next(v for v in _VARIANTS if v[0] == fastest["precision"])
@@ -165,6 +165,11 @@ def measure_cuda(job: dict) -> list[dict]:
     return rows
 
 
+def _random_init(job: dict) -> dict:
+    """load_prn's arguments for an untrained preset model, none for a weights file."""
+    return {"init": "random", "model": job["model"]} if job.get("model") else {}
+
+
 def worker(job: dict) -> list[dict]:
     return measure_cuda(job) if job["device"].startswith("cuda") else measure_cpu(job)
 
@@ -179,7 +184,8 @@ def engine_job(text: str, device: str = "cpu") -> dict:
         return {"label": f"default ({name})", "name": name, "weights": None}
     if text in PRESETS:
         name, weights = PRESETS[text]
-        return {"label": text, "name": name, "weights": weights}
+        model = text if text in RANDOM_MODELS else None
+        return {"label": text, "name": name, "weights": weights, "model": model}
     from wildmatte.evaluation.run import parse_engine
 
     spec = parse_engine(text)

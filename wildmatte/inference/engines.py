@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,9 +18,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from wildmatte import validate
 from wildmatte.errors import InputError
 from wildmatte.inference.hires import HiresEngine, HiresOptions
-from wildmatte.model import PRN, get_config, load_model
+from wildmatte.model import CONFIGS, PRN, get_config, load_model
 
 # Classic engines: pymatting's solvers on the same trimap (closed-form, KNN, large-kernel).
 CLASSIC_METHODS = {"classic": "cf", "classic-knn": "knn", "classic-lkm": "lkm"}
@@ -35,9 +37,9 @@ class Engine(Protocol):
 
 
 def pick_device(device: str | None = None) -> torch.device:
-    """The requested device, else CUDA when present, else CPU."""
+    """The requested device (one that exists here), else CUDA when present, else CPU."""
     if device:
-        return torch.device(device)
+        return validate.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -184,19 +186,39 @@ class GuidanceEngine:
         return (guidance > 0.5).astype(np.float32)
 
 
-def load_prn(weights: str | os.PathLike | None, device: torch.device) -> PRN:
-    """Weights from a path (`.safetensors` + `.json`), the bundled default (None), or a config
-    name (`prn-tiny`, ...) for a randomly initialised model (tests and speed benchmarks)."""
+def load_prn(
+    weights: str | os.PathLike | None,
+    device: torch.device,
+    init: str | None = None,
+    model: str = "prn-light",
+) -> PRN:
+    """Weights from a file (`.safetensors` + `.json`) or the bundled default (None).
+
+    `init="random"` builds the untrained `model` config instead (tests and speed benchmarks
+    only: its mattes are noise), and says so on stderr.
+    """
+    if init is not None:
+        if init != "random":
+            raise InputError("--init", f"unknown value {init!r}: the only one is 'random'")
+        if weights is not None:
+            raise InputError("--init", "random initialisation takes no --weights")
+        if model not in CONFIGS:
+            raise InputError("--model", f"unknown config {model!r}; known: {', '.join(CONFIGS)}")
+        print(
+            f"wildmatte: untrained {model} model (random weights, --init random)", file=sys.stderr
+        )
+        return PRN(get_config(model)).to(device).eval()
     if weights is None:
         if not DEFAULT_WEIGHTS.is_file():
             raise InputError(DEFAULT_WEIGHTS, "no bundled default weights; pass --weights")
         return load_model(DEFAULT_WEIGHTS, device)
     w = str(weights)
-    if not Path(w).exists() and not w.endswith((".safetensors", ".json")):
-        try:
-            return PRN(get_config(w)).to(device).eval()
-        except (KeyError, ValueError):
-            pass
+    if w in CONFIGS and not Path(w).exists():
+        raise InputError(
+            w,
+            "is a model config name, not a weights file; an untrained model needs "
+            f"--init random --model {w} (API: init='random', model='{w}')",
+        )
     return load_model(w, device)
 
 
@@ -223,25 +245,33 @@ def get_engine(
     dtype: torch.dtype = torch.float32,
     hires: HiresOptions | bool = False,
     trimap: str = "paper",
+    init: str | None = None,
+    model: str = "prn-light",
 ) -> Engine:
-    """An engine by name: `prn` (weights: path, config name or None for the default),
-    `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None, exported once to a cache),
-    `classic` (closed-form), `classic-knn`, `classic-lkm` (with a trimap preset: "paper" for
-    tight masks, "noisy" for segmenter-like ones), or `guidance`.
+    """An engine by name: `prn` (weights: a file, or None for the default; `init="random"`
+    for an untrained `model`), `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None,
+    exported once to a cache), `classic` (closed-form), `classic-knn`, `classic-lkm` (with a
+    trimap preset: "paper" for tight masks, "noisy" for segmenter-like ones), or `guidance`.
 
     hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults)."""
-    engine = _engine(name, weights, device, dtype, trimap)
+    engine = _engine(name, weights, device, dtype, trimap, init, model)
     if hires and name in ("prn", "onnx"):
         return HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
     return engine
 
 
 def _engine(
-    name: str, weights, device: str | None, dtype: torch.dtype, trimap: str = "paper"
+    name: str,
+    weights,
+    device: str | None,
+    dtype: torch.dtype,
+    trimap: str = "paper",
+    init: str | None = None,
+    model: str = "prn-light",
 ) -> Engine:
     if name == "prn":
         dev = pick_device(device)
-        return PRNEngine(load_prn(weights, dev), dev, dtype)
+        return PRNEngine(load_prn(weights, dev, init, model), dev, dtype)
     if name == "onnx":
         from wildmatte.inference.onnx_engine import onnx_engine
 

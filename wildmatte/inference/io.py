@@ -15,9 +15,10 @@ from wildmatte.files import write_bytes
 PathLike = str | os.PathLike
 
 
-def read_image(path: PathLike) -> np.ndarray:
-    """H×W×3 RGB float32 in [0, 1]; grey, RGBA (alpha dropped) and 16-bit files are converted."""
-    return read_rgb(Path(path))
+def read_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """H×W×3 RGB float32 in [0, 1], upright (EXIF orientation applied); grey, RGBA (alpha
+    dropped) and 16-bit files are converted. Files over `max_pixels` are refused unread."""
+    return read_rgb(Path(path), max_pixels)
 
 
 def binarize(mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -30,6 +31,7 @@ def read_mask(
     shape: tuple[int, int] | None = None,
     threshold: int = 128,
     resize: bool = False,
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """Binary H×W float32 guidance from a grey/binary file, 1 where value >= threshold (of 255).
 
@@ -37,7 +39,7 @@ def read_mask(
     then it is resized (bilinear, before thresholding) to the image.
     """
     path = Path(path)
-    mask = read_alpha(path)  # [0, 1], 8- or 16-bit
+    mask = read_alpha(path, max_pixels)  # [0, 1], 8- or 16-bit, upright
     if shape is not None and mask.shape != tuple(shape):
         if not resize:
             raise InputError(

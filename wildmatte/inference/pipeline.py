@@ -29,19 +29,20 @@ class Outputs:
 class Options:
     threshold: int = 128
     resize_mask: bool = False
+    max_pixels: int | None = None  # None: wildmatte.data.imageio.MAX_PIXELS
 
 
 def matte_file(engine: Engine, image_path: Path, mask_path: Path | Box, out: Outputs, opt: Options):
     """Read, predict, and write every requested output; nothing is written if any step fails.
     `mask_path` is a mask file, or a box (x0, y0, x1, y1) whose mask GrabCut finds."""
-    image = read_image(image_path)
+    image = read_image(image_path, opt.max_pixels)
     if isinstance(mask_path, tuple):
         try:
             mask = mask_from_box(image, mask_path)
         except ValueError as err:
             raise InputError(image_path, str(err)) from None
     else:
-        mask = read_mask(mask_path, image.shape[:2], opt.threshold, opt.resize_mask)
+        mask = read_mask(mask_path, image.shape[:2], opt.threshold, opt.resize_mask, opt.max_pixels)
     alpha = engine(image, mask)
     results: list[tuple[Path, np.ndarray, int]] = [(out.alpha, alpha, out.bits)]
     if out.cutout or out.composite:

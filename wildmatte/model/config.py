@@ -1,8 +1,50 @@
-"""PRN configurations: a small dataclass per variant, JSON-serialisable."""
+"""PRN configurations: a small dataclass per variant, JSON-serialisable.
+
+Every PRNConfig is checked when made (types, lengths, sizes within bounds), and one read from a
+file also has its size estimated before any weight is allocated: a width of 10⁷ in a JSON beside
+weights is one ValueError naming the key, not a 900 TB allocation.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+MAX_CHANNELS = 4096
+MAX_DEPTH = 64
+# Larger models are refused before allocation (4 bytes a parameter: 8 GB).
+MAX_PARAMETERS = 2_000_000_000
+
+# (field, number of entries or None for a scalar, lowest, highest)
+_BOUNDS = (
+    ("stem", None, 1, MAX_CHANNELS),
+    ("widths", 4, 1, MAX_CHANNELS),
+    ("depths", 4, 1, MAX_DEPTH),
+    ("aspp", None, 1, MAX_CHANNELS),
+    ("aspp_rates", (1, 8), 1, 64),
+    ("shortcut", 5, 1, MAX_CHANNELS),
+    ("decoder", 5, 1, MAX_CHANNELS),
+    ("decoder_depths", 4, 0, MAX_DEPTH),
+)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_field(key: str, value: object, count, lo: int, hi: int) -> None:
+    values = (value,) if count is None else value
+    if count is not None:
+        if not isinstance(value, tuple):
+            raise ValueError(f"model config '{key}': expected a list of integers, got {value!r}")
+        lo_n, hi_n = count if isinstance(count, tuple) else (count, count)
+        if not lo_n <= len(value) <= hi_n:
+            want = f"{lo_n}" if lo_n == hi_n else f"{lo_n}-{hi_n}"
+            raise ValueError(f"model config '{key}': expected {want} entries, got {len(value)}")
+    for v in values:
+        if not _is_int(v):
+            raise ValueError(f"model config '{key}': expected integers, got {v!r}")
+        if not lo <= v <= hi:
+            raise ValueError(f"model config '{key}': {v} is out of range {lo}-{hi}")
 
 
 @dataclass(frozen=True)
@@ -27,16 +69,52 @@ class PRNConfig:
     seg_head: bool = False
     extra: dict = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        for key, count, lo, hi in _BOUNDS:
+            _check_field(key, getattr(self, key), count, lo, hi)
+        if not isinstance(self.seg_head, bool):
+            raise ValueError(
+                f"model config 'seg_head': expected true or false, got {self.seg_head!r}"
+            )
+        if not isinstance(self.name, str):
+            raise ValueError(f"model config 'name': expected a string, got {self.name!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> PRNConfig:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        for key, value in known.items():
-            if isinstance(value, list):
-                known[key] = tuple(value)
-        return cls(**known)
+        """A checked config from JSON-like data; unknown keys and oversized models refused."""
+        if not isinstance(data, dict):
+            raise ValueError(f"model config: expected an object, got {type(data).__name__}")
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"model config: unknown key(s) {', '.join(map(repr, unknown))}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        config = cls(**values)
+        check_size(config)
+        return config
+
+
+def parameter_count(config: PRNConfig) -> int:
+    """Parameters of the model `config` describes, counted without allocating them."""
+    import torch
+
+    from wildmatte.model.prn import PRN
+
+    with torch.device("meta"):
+        return sum(p.numel() for p in PRN(config).parameters())
+
+
+def check_size(config: PRNConfig, limit: int = MAX_PARAMETERS) -> int:
+    """The parameter count, or a ValueError when over `limit`, before anything is allocated."""
+    count = parameter_count(config)
+    if count > limit:
+        raise ValueError(
+            f"model config: {count / 1e6:,.0f} M parameters ({4 * count / 2**30:,.1f} GiB) "
+            f"is over the {limit / 1e6:,.0f} M limit"
+        )
+    return count
 
 
 # The paper's model: ResNet-34 stage depths (3, 4, 6, 3).
@@ -78,6 +156,6 @@ def get_config(name_or_dict: str | dict | PRNConfig) -> PRNConfig:
             CONFIGS[name_or_dict["name"]].to_dict() if name_or_dict.get("name") in CONFIGS else {}
         )
         return PRNConfig.from_dict({**start, **name_or_dict})
-    if name_or_dict not in CONFIGS:
+    if not isinstance(name_or_dict, str) or name_or_dict not in CONFIGS:
         raise KeyError(f"unknown model config {name_or_dict!r}; known: {', '.join(CONFIGS)}")
     return CONFIGS[name_or_dict]

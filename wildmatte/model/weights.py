@@ -48,8 +48,32 @@ def weights_info(path: str | os.PathLike) -> dict[str, str]:
     return {"weights": str(st_path), **{k: str(meta[k]) for k in RELEASE_KEYS if k in meta}}
 
 
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def read_config(json_path: Path) -> PRNConfig:
+    """The checked model config of a weights file's JSON (bounded sizes, estimated memory)."""
+    try:
+        doc = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError included
+        raise InputError(json_path, f"not valid JSON ({_first_line(err)})") from None
+    if not isinstance(doc, dict) or "config" not in doc:
+        raise InputError(json_path, "not a wildmatte weights config (no 'config' entry)")
+    if doc.get("architecture", "prn") != "prn":
+        raise InputError(json_path, f"unknown architecture {doc['architecture']!r}")
+    try:
+        return PRNConfig.from_dict(doc["config"])
+    except (ValueError, TypeError) as err:
+        raise InputError(json_path, _first_line(err)) from None
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> PRN:
-    """Build a PRN from `<name>.json` and load `<name>.safetensors` by name (strict)."""
+    """Build a PRN from `<name>.json` and load `<name>.safetensors` by name (strict).
+
+    Every problem with the files is one InputError naming the file.
+    """
     p = Path(path)
     if p.suffix not in ("", ".safetensors", ".json"):
         raise InputError(p, "weights must be .safetensors with a .json config beside them")
@@ -57,16 +81,16 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> P
     for f in (st_path, json_path):
         if not f.is_file():
             raise InputError(f, "weights file not found")
-    try:
-        doc = json.loads(json_path.read_text())
-        config = PRNConfig.from_dict(doc["config"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(json_path, f"not a valid wildmatte config ({err})") from None
-    model = PRN(config)
+    model = PRN(read_config(json_path))
     try:
         state = load_file(str(st_path), device="cpu")
+    except Exception as err:  # safetensors raises its own SafetensorError for a bad file
+        raise InputError(st_path, f"not a readable weights file ({_first_line(err)})") from None
+    try:
         model.load_state_dict(state, strict=True)
-    except (RuntimeError, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(st_path, f"cannot load weights ({first})") from None
+    except RuntimeError as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        problem = lines[1] if len(lines) > 1 else _first_line(err)
+        problem = problem if len(problem) <= 160 else problem[:157] + "..."
+        raise InputError(st_path, f"does not match {json_path.name} ({problem})") from None
     return model.to(device).eval()

@@ -8,8 +8,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from wildmatte import validate
+from wildmatte.data import imageio
 from wildmatte.data.imageio import IMAGE_SUFFIXES
 from wildmatte.errors import InputError, WildmatteError
+from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import ENGINES, default_engine_name, get_engine
 from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
@@ -44,7 +47,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="default: the bundled weights, run by onnxruntime on a CPU where it is installed, "
         "else by torch (prn)",
     )
-    p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
+    p.add_argument("--weights", help=".safetensors file (its .json beside it)")
+    p.add_argument(
+        "--init",
+        choices=("random",),
+        help="an untrained model (tests and speed only: its mattes are noise)",
+    )
+    p.add_argument(
+        "--model", default="prn-light", help="config of the --init random model (default prn-light)"
+    )
     p.add_argument(
         "--no-hires",
         action="store_true",
@@ -69,6 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
     p.add_argument("--resize-mask", action="store_true", help="resize masks of another size")
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="alpha PNG depth")
+    p.add_argument(
+        "--max-megapixels",
+        type=float,
+        help=f"refuse larger images before decoding them (default {imageio.MAX_PIXELS / 1e6:g})",
+    )
     p.set_defaults(func=run)
 
 
@@ -78,18 +94,53 @@ def _extra(value, default: Path) -> Path | None:
     return default if value is True else Path(value)
 
 
-def _pairs(args) -> list[tuple[Path, Path, Outputs]]:
-    """(image, mask, outputs) for every photo in --images; a missing mask raises per file later."""
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _by_stem(files: list[Path]) -> dict[str, list[Path]]:
+    groups: dict[str, list[Path]] = {}
+    for f in files:
+        groups.setdefault(f.stem, []).append(f)
+    return groups
+
+
+def _collisions(
+    images: list[Path], everything: list[Path], masks: list[Path]
+) -> tuple[list[Path], list[str]]:
+    """Of `images`, those that can be matted alone, and a failure line for each that shares a
+    stem with another photo of the folder (one output for both) or has several masks."""
+    photo_groups, mask_groups = _by_stem(everything), _by_stem(masks)
+    keep, failed = [], []
+    for img in images:
+        group, masks_of = photo_groups[img.stem], mask_groups.get(img.stem, [])
+        if len(group) > 1:
+            names = ", ".join(p.name for p in group)
+            failed.append(f"{img}: photos {names} share the stem '{img.stem}' (one output)")
+        elif len(masks_of) > 1:
+            names = ", ".join(p.name for p in masks_of)
+            failed.append(f"{img}: several masks match it ({names})")
+        else:
+            keep.append(img)
+    return keep, failed
+
+
+def _pairs(args) -> tuple[list[tuple[Path, Path, Outputs]], list[str]]:
+    """(image, mask, outputs) for every photo in --images, and the failures found before work;
+    a missing mask raises per file later."""
     if not args.images.is_dir():
         raise InputError(args.images, "not a folder")
-    images = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(args.out, "is a file, not a folder")
+    everything = _image_files(args.images)
+    if not everything:
         raise InputError(args.images, "no image files found")
-    if args.shard:
-        images = take_shard(images, *parse_shard(args.shard))
+    images = take_shard(everything, *parse_shard(args.shard)) if args.shard else everything
     prompts = _box_prompts(args, images) if args.boxes else _mask_files(args, images)
+    mask_files = [] if args.boxes else _image_files(args.masks)
+    images, failed = _collisions(images, everything, mask_files)
     out = args.out
-    return [
+    jobs = [
         (
             img,
             prompts[img.stem],
@@ -103,6 +154,7 @@ def _pairs(args) -> list[tuple[Path, Path, Outputs]]:
         )
         for img in images
     ]
+    return jobs, failed
 
 
 def _mask_files(args, images: list[Path]) -> dict[str, Path]:
@@ -143,11 +195,45 @@ def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
 
 
 def _engine(args):
-    name = args.engine or default_engine_name(args.weights, args.device)
+    name = args.engine or ("prn" if args.init else default_engine_name(args.weights, args.device))
     if args.engine is None and name == "classic":
         print("no trained weights bundled: using the classic engine", file=sys.stderr)
+    if args.init and name != "prn":
+        raise InputError("--init", f"only the prn engine has an untrained form, not {name}")
+    if args.weights and name not in ("prn", "onnx"):
+        raise InputError("--engine", f"{name} takes no --weights")
     hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
-    return get_engine(name, args.weights, args.device, hires=hires)
+    return get_engine(
+        name, args.weights, args.device, hires=hires, init=args.init, model=args.model
+    )
+
+
+def _inputs(args, jobs) -> list[Path]:
+    """Every file a run reads or could read: its outputs must not be any of them."""
+    files = [p for image, mask, _ in jobs for p in (image, mask) if isinstance(p, Path)]
+    for folder in (args.images, args.masks):
+        if folder is not None and folder.is_dir():
+            files += _image_files(folder)
+    if Path(str(args.background)).is_file():
+        files.append(Path(str(args.background)))
+    return files
+
+
+def _check(args, jobs) -> None:
+    """Every option and output path checked before any model is loaded or file written."""
+    validate.threshold(args.threshold)
+    if args.max_megapixels is not None:
+        validate.max_pixels(args.max_megapixels)
+    if args.device:
+        validate.device(args.device)
+    fgmod.parse_background(args.background, (1, 1))  # a colour or an existing image
+    outputs = [p for _, _, o in jobs for p in (o.alpha, o.cutout, o.composite) if p is not None]
+    validate.check_outputs(outputs, _inputs(args, jobs))
+
+
+def _options(args) -> Options:
+    limit = None if args.max_megapixels is None else validate.max_pixels(args.max_megapixels)
+    return Options(args.threshold, args.resize_mask, limit)
 
 
 def run(args) -> int:
@@ -155,18 +241,19 @@ def run(args) -> int:
         raise InputError("wildmatte predict", "give either IMAGE --mask M -o OUT or --images DIR")
     if args.images is not None and args.out is None:
         raise InputError(args.images, "give the output folder with --out DIR")
-    jobs = _single(args) if args.image is not None else _pairs(args)
+    jobs, failed = (_single(args), []) if args.image is not None else _pairs(args)
+    _check(args, jobs)
+    for msg in failed:
+        print(f"wildmatte: error: {msg}", file=sys.stderr)
     engine = _engine(args)
-    failed: list[str] = []
     written = 0
-    bar = tqdm(jobs, desc=f"matting ({engine.name})", unit="image", disable=len(jobs) == 1)
+    total = len(jobs) + len(failed)
+    bar = tqdm(jobs, desc=f"matting ({engine.name})", unit="image", disable=total == 1)
     for image, mask, outputs in bar:
         try:
             if mask is None:
                 raise InputError(image, f"no box for {image.stem!r} in {args.boxes}")
-            paths = matte_file(
-                engine, image, mask, outputs, Options(args.threshold, args.resize_mask)
-            )
+            paths = matte_file(engine, image, mask, outputs, _options(args))
         except WildmatteError as err:
             failed.append(str(err))
             tqdm.write(f"wildmatte: error: {err}", file=sys.stderr)
@@ -177,11 +264,11 @@ def run(args) -> int:
             tqdm.write(f"wildmatte: error: {msg}", file=sys.stderr)
             continue
         written += 1
-        if len(jobs) == 1:
+        if total == 1:
             for p in paths:
                 print(f"wrote {p}")
-    if len(jobs) > 1:
-        print(f"{written} of {len(jobs)} images matted with {engine.name}; {len(failed)} failed")
+    if total > 1:
+        print(f"{written} of {total} images matted with {engine.name}; {len(failed)} failed")
         if written:
             print(f"outputs in {args.out}")
     return 1 if failed else 0
