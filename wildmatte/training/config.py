@@ -12,6 +12,7 @@ import copy
 from pathlib import Path
 
 from wildmatte.errors import InputError
+from wildmatte.training.schema import check_config
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -85,4 +86,5 @@ def load_config(name_or_path: str | Path, overrides: list[str] | None = None) ->
             raise InputError(item, "override must look like key.sub=value")
         key, value = item.split("=", 1)
         set_dotted(cfg, key.strip(), parse_value(value))
+    check_config(cfg, path)
     return cfg
