@@ -17,7 +17,7 @@ class InputError(WildmatteError, ValueError):
 
 
 # The modules `pip install wildmatte[train]` adds (pyproject.toml).
-TRAIN_EXTRA = ("yaml", "matplotlib", "pycocotools")
+TRAIN_EXTRA = ("yaml", "matplotlib", "pycocotools", "pydantic")
 
 
 class MissingExtraError(WildmatteError):
@@ -28,3 +28,12 @@ class MissingExtraError(WildmatteError):
             f"{command} needs {module or 'a package'}, which is not installed: "
             f"pip install 'wildmatte[{extra}]'"
         )
+
+
+class Interrupted(WildmatteError):
+    """A run stopped by a signal after saving what it needs to resume."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+        super().__init__(message)

@@ -203,11 +203,12 @@ def _writable_folder(path: Path) -> None:
 
 def check_outputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
     """Before any work: each output a .png in a writable place, none an input, none twice."""
-    sources = {}
+    sources: dict = {}
     for src in inputs:
-        key = _identity(src) if src is not None else None
-        if key is not None:
-            sources[key] = src
+        if src is not None:
+            sources[src.resolve()] = src
+            sources[_identity(src)] = src
+    sources.pop(None, None)
     seen: dict[Path, Path] = {}
     folders: set[Path] = set()
     for out in outputs:
@@ -218,7 +219,7 @@ def check_outputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
             )
         if out.is_dir():
             raise InputError(out, "is a folder; give a file name ending in .png")
-        src = sources.get(_identity(out))
+        src = sources.get(_identity(out)) or sources.get(out.resolve())
         if src is not None:
             raise InputError(out, f"is an input ({src}): it would be overwritten")
         key = out.resolve()

@@ -1,16 +1,28 @@
 """Training checkpoints without pickles: every tensor in one safetensors file, the rest as JSON
-in its metadata. Written atomically, so a kill at any moment leaves the last good checkpoint."""
+in its metadata. Written atomically, so a kill at any moment leaves the last good checkpoint.
+
+A SHA-256 of the skeleton and every tensor's bytes travels in the metadata; loading verifies it,
+so a corrupted file (a flipped bit on disk, a partial copy) is one InputError, not a silently
+different run.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
+from pathlib import Path
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from wildmatte.errors import InputError
 from wildmatte.files import atomic_write
+
+META_KEY = "wildmatte_checkpoint"
+SUM_KEY = "wildmatte_sha256"
 
 
 def _flatten(prefix: str, obj, tensors: dict):
@@ -35,19 +47,58 @@ def _unflatten(node, tensors: dict):
     return node
 
 
+def checksum(skeleton_json: str, tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of the skeleton, then of each tensor's name, dtype, shape and bytes, by name."""
+    h = hashlib.sha256(skeleton_json.encode("utf-8"))
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"\n{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     """`state`: any nesting of dicts/lists of tensors, numbers and strings."""
     tensors: dict[str, torch.Tensor] = {}
-    skeleton = {k: _flatten(k, v, tensors) for k, v in state.items()}
-    metadata = {"wildmatte_checkpoint": json.dumps(skeleton)}
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    skeleton = json.dumps({k: _flatten(k, v, tensors) for k, v in state.items()})
+    meta = {META_KEY: skeleton, SUM_KEY: checksum(skeleton, tensors)}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
-    with safe_open(str(path), framework="pt", device="cpu") as f:
-        skeleton = json.loads(f.metadata()["wildmatte_checkpoint"])
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    return {k: _unflatten(v, tensors) for k, v in skeleton.items()}
+    """The saved state; one InputError for a missing, unreadable or corrupted file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "checkpoint not found")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as err:  # safetensors' own SafetensorError for a truncated or garbage file
+        raise InputError(path, f"not a readable checkpoint ({_first_line(err)})") from None
+    if META_KEY not in meta:
+        raise InputError(path, "not a wildmatte checkpoint (no training state in it)")
+    expected = meta.get(SUM_KEY)
+    if expected is None:
+        print(
+            f"wildmatte: warning: {path}: no checksum (an older checkpoint): not verified",
+            file=sys.stderr,
+        )
+    elif checksum(meta[META_KEY], tensors) != expected:
+        raise InputError(
+            path,
+            "checksum mismatch: the checkpoint is corrupted (start afresh, or restore a good copy)",
+        )
+    try:
+        skeleton = json.loads(meta[META_KEY])
+        return {k: _unflatten(v, tensors) for k, v in skeleton.items()}
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(path, f"corrupted training state ({_first_line(err)})") from None
 
 
 def optimizer_state(optimizer: torch.optim.Optimizer) -> dict:

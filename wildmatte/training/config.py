@@ -12,7 +12,6 @@ import copy
 from pathlib import Path
 
 from wildmatte.errors import InputError
-from wildmatte.training.schema import check_config
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -80,7 +79,10 @@ def _load_file(path: Path) -> dict:
 def load_config(name_or_path: str | Path, overrides: list[str] | None = None) -> dict:
     """Load a package config by name (wildmatte/training/configs/NAME.yaml) or any YAML file by
     path, then apply `key.sub=value` overrides."""
-    cfg = _load_file(_resolve(name_or_path))
+    from wildmatte.training.schema import check_config  # pydantic is a [train] extra too
+
+    path = _resolve(name_or_path)
+    cfg = _load_file(path)
     for item in overrides or []:
         if "=" not in item:
             raise InputError(item, "override must look like key.sub=value")

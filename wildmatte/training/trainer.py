@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Sampler, default_collate
 from tqdm import tqdm
 
-from wildmatte.errors import WildmatteError
+from wildmatte.errors import InputError, Interrupted, WildmatteError
 from wildmatte.files import write_text
 from wildmatte.model import PRN, get_config, save_model
 from wildmatte.training.checkpoint import (
@@ -82,6 +82,10 @@ class Dist:
 
 
 def setup_distributed(device_pref: str) -> Dist:
+    if device_pref != "auto":
+        from wildmatte import validate
+
+        validate.device(device_pref)  # one line listing the devices there are
     use_cuda = torch.cuda.is_available() and device_pref in ("auto", "cuda")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
@@ -282,15 +286,19 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     ckpt_path = out / CHECKPOINT
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path)
-        model.load_state_dict(state["model"])
-        restore_optimizer(optimizer, state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if teacher is not None:
-            teacher.load_state_dict(state["teacher"])
-        torch.set_rng_state(state["rng"])
-        start = int(state["step"])
-        best_sad = float(state.get("best_sad", math.inf))
-        fitted = int(state.get("total", cap))
+        try:
+            model.load_state_dict(state["model"])
+            restore_optimizer(optimizer, state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if teacher is not None:
+                teacher.load_state_dict(state["teacher"])
+            torch.set_rng_state(state["rng"])
+            start = int(state["step"])
+            best_sad = float(state.get("best_sad", math.inf))
+            fitted = int(state.get("total", cap))
+        except (KeyError, RuntimeError, ValueError, TypeError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise InputError(ckpt_path, f"does not fit this config's model ({first})") from None
         if d.main:
             print(f"resuming from {ckpt_path} at step {start}")
 
@@ -337,13 +345,16 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     amp = tc["amp"] and d.device.type == "cuda"
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if amp else nullcontext()
 
-    stop_requested = False
+    stop_signal = 0  # SIGINT or SIGTERM: finish the step, checkpoint, exit 128 + signal
 
-    def request_stop(signum, frame):  # SIGTERM: finish the step, checkpoint, exit
-        nonlocal stop_requested
-        stop_requested = True
+    def request_stop(signum, frame):
+        nonlocal stop_signal
+        stop_signal = signum
+        tqdm.write(f"{signal.Signals(signum).name}: stopping after this step (again to abort)")
+        signal.signal(signum, previous_handlers[signum])  # a second one acts at once
 
-    previous_handler = signal.signal(signal.SIGTERM, request_stop) if d.main else None
+    stop_on = (signal.SIGINT, signal.SIGTERM) if d.main else ()
+    previous_handlers = {s: signal.signal(s, request_stop) for s in stop_on}
 
     def checkpoint(step: int) -> None:
         if not d.main:
@@ -366,7 +377,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     step = start
     t_last = time.perf_counter()
     try:
-        while step < total and not stop_requested:
+        while step < total and not stop_signal:
             # Near 0 unless the data workers starve the model.
             batch, data_wait = _next_timed(batches)
             batch = _to(batch, d.device)
@@ -435,14 +446,19 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                         meta={"step": step, "val": row, "config": cfg.get("name")},
                     )
                 plot_curves(out / "metrics.csv", out / "val.csv", out / "loss.png")
-    except KeyboardInterrupt:
-        if d.main:
-            tqdm.write(f"interrupted at step {step}: writing a checkpoint")
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the handler took over
+        stop_signal = signal.SIGINT
     finally:
         bar.close()
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
     checkpoint(step)
+    if stop_signal:  # unfinished: no final weights, only what --resume needs
+        raise Interrupted(
+            stop_signal,
+            f"interrupted at step {step} of {total}: checkpoint {ckpt_path} written; "
+            "continue with --resume",
+        )
     final = out / "model.safetensors"
     if d.main:
         save_model(model, out / "model", meta={"step": step, "config": cfg.get("name")})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from wildmatte.errors import TRAIN_EXTRA, MissingExtraError
+from wildmatte.errors import TRAIN_EXTRA, Interrupted, MissingExtraError
 from wildmatte.training.config import available_configs, load_config
 
 
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        from wildmatte.training import schema  # noqa: F401  (load_config's, needs pydantic)
         from wildmatte.training.trainer import train
     except ModuleNotFoundError as err:
         if err.name not in TRAIN_EXTRA:
@@ -46,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / str(cfg.get("name", Path(args.config).stem))
-    final = train(cfg, out, resume=args.resume)
+    try:
+        final = train(cfg, out, resume=args.resume)
+    except Interrupted as stop:
+        print(f"wildmatte: {stop}", file=sys.stderr)
+        return stop.exit_code
     print(f"weights written to {final}")
     return 0
