@@ -48,7 +48,8 @@ def unit_float(a: np.ndarray, name: str, clip: bool = False) -> np.ndarray:
         )
     if not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"{name}: expected a numeric array, got dtype {a.dtype}")
-    f = a.astype(np.float32)
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: inf, refused below
+        f = a.astype(np.float32)
     if clip:
         return np.clip(np.nan_to_num(f, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     bad = int(np.count_nonzero(~np.isfinite(f)))
@@ -105,7 +106,7 @@ def mask_array(
     """Binary H×W float32 {0, 1}: >= 128 for uint8, >= 32768 for uint16, >= 0.5 for floats in
     [0, 1] and bools. The first channel of a colour array; the image's shape required."""
     m = _array(mask, name, colour=False)
-    if m.ndim == 3:
+    if m.ndim == 3 and m.shape[2] > 0:
         m = m[..., 0]
     if m.shape != tuple(shape):
         raise ValueError(f"{name}: shape {m.shape} differs from the image's {tuple(shape)}")

@@ -9,7 +9,9 @@ printed by a codec.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -61,6 +63,9 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     except Exception as err:
         raise InputError(path, f"not a readable image ({_first_line(err)})") from None
     w, h = image.size
+    if w == 0 or h == 0:
+        image.close()
+        raise InputError(path, f"image has no pixels ({w}×{h})")
     if w * h > max_pixels:
         image.close()
         raise InputError(
@@ -71,6 +76,20 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     return image
 
 
+@contextmanager
+def _quiet_stderr():
+    """Silence C libraries writing to file descriptor 2 (Python's sys.stderr is untouched)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _is_deep_colour(image: Image.Image) -> bool:
     """16 bits per colour channel, which PIL would decode to 8 bits."""
     return image.mode in ("RGB", "RGBA") and any(";16" in str(t[3]) for t in image.tile)
@@ -79,7 +98,8 @@ def _is_deep_colour(image: Image.Image) -> bool:
 def _pixels(image: Image.Image, data: bytes | None) -> np.ndarray:
     """uint8/uint16 H×W, H×W×3 (RGB) or H×W×4 (RGBA) from a loaded PIL image."""
     if data is not None:  # 16-bit colour: OpenCV keeps all the bits (PIL verified the file)
-        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        with _quiet_stderr():  # libpng prints its own complaints about files PIL let through
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         code = cv2.COLOR_BGRA2RGBA if decoded.shape[2] == 4 else cv2.COLOR_BGR2RGB
         return cv2.cvtColor(decoded, code)
     mode = image.mode
