@@ -148,7 +148,8 @@ def build_model(cfg: dict) -> PRN:
         missing, unexpected = model.load_state_dict(state, strict=False)
         # Only a new segmentation head may be missing from stage-1 weights.
         if unexpected or any(not k.startswith("head_seg.") for k in missing):
-            raise RuntimeError(f"init weights do not match the model: {missing} {unexpected}")
+            names = ", ".join([*missing, *unexpected][:3])
+            raise InputError(init, f"init weights do not match the config's model ({names} ...)")
     return model
 
 
