@@ -1011,7 +1011,7 @@ TRAIN_CASES = [
         "--config no.yaml",
         lambda d: ["train", "--config", d / "no.yaml"],
         2,
-        "config file not found",
+        "not found",
     ),
     _cli(
         "config-unknown-name",
