@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--engine", choices=ENGINES, help="the page's default (prn if weights exist)")
-    p.add_argument("--weights", help="for prn/onnx: .safetensors, .onnx or a config name")
+    p.add_argument("--weights", help="for prn/onnx: a .safetensors or .onnx file")
     p.add_argument("--device", help="cpu, cuda … (default: cuda if available)")
     p.add_argument("--max-upload-mb", type=float, default=25.0, help="per file (default 25)")
     p.add_argument("--max-megapixels", type=float, default=12.0, help="per image (default 12)")

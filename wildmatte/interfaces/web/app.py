@@ -50,7 +50,7 @@ class Settings:
     """What `wildmatte serve` can change."""
 
     engine: str = "prn"  # the page's default engine
-    weights: str | None = None  # for prn/onnx: a path or config name (None: bundled)
+    weights: str | None = None  # for prn/onnx: a weights file (None: bundled)
     device: str | None = None
     max_upload_mb: float = 25.0  # per uploaded file
     max_megapixels: float = 12.0  # per image; the model's memory grows with the pixel count
