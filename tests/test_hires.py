@@ -88,7 +88,7 @@ def test_predict_says_when_it_goes_coarse_to_fine_and_no_hires_turns_it_off(tmp_
     cv2.imwrite(str(tmp_path / "a.png"), (image[..., ::-1] * 255).astype(np.uint8))
     cv2.imwrite(str(tmp_path / "m.png"), (mask * 255).astype(np.uint8))
     base = [str(tmp_path / "a.png"), "--mask", str(tmp_path / "m.png"), "--engine", "prn"]
-    base += ["--weights", "prn-tiny", "--hires-above", "0.01"]
+    base += ["--init", "random", "--model", "prn-tiny", "--hires-above", "0.01"]
     assert main(["predict", *base, "-o", str(tmp_path / "hi.png")]) == 0
     assert "coarse-to-fine" in capsys.readouterr().err
     assert main(["predict", *base, "-o", str(tmp_path / "lo.png"), "--no-hires"]) == 0

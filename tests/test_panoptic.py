@@ -66,7 +66,7 @@ def test_layered_scene_every_layer_and_the_background_a_segment():
 
 def test_batched_segments_match_one_at_a_time():
     image, _, labels = layered_scene()
-    engine = get_engine("prn", "prn-tiny", device="cpu")
+    engine = get_engine("prn", None, device="cpu", init="random", model="prn-tiny")
     masks = np.stack([labels == i for i in range(3)]).astype(np.float32)
     one_by_one = np.stack([engine(image, m) for m in masks])
     np.testing.assert_allclose(engine.batch(image, masks), one_by_one, atol=1e-5)

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ignore", type=int, action="append", help="label to leave out (repeatable)")
     p.add_argument("--batch", type=int, default=8, help="segments per forward pass")
     p.add_argument("--engine", choices=ENGINES, default="prn", help="default: prn")
-    p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
+    p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
     p.set_defaults(func=run)
 

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flow", choices=sorted(PRESETS), default="medium", help="DIS flow preset")
     p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
     p.add_argument("--engine", choices=ENGINES, default="prn", help="default: prn")
-    p.add_argument("--weights", help=".safetensors file (its .json beside it) or a config name")
+    p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
     p.set_defaults(func=run)
 
