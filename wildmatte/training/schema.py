@@ -3,7 +3,8 @@
 `check_config` runs on every loaded config (after `base:` and `--set`), so a typo such as
 `--set train.stpes=2`, a string where a number belongs, or a negative learning rate fails at
 load with the key's dotted name, instead of being ignored or failing an hour into a run.
-Keys are optional (the trainer and data code hold the defaults); unknown keys are refused.
+Keys are optional (the trainer and data code hold the defaults); unknown keys are refused, so
+a new config key is added here too (tests/test_config_schema.py loads every shipped config).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Data(Strict):
     length: Count | None = None
     guidance_kernel: PixelPair | None = None
     noisy_guidance_ratio: Fraction | None = None
+    partial_ratio: Fraction | None = None
     val: ValSet | None = None
 
 
