@@ -48,7 +48,7 @@ def deep_interior(guidance: torch.Tensor, depth: int) -> torch.Tensor:
 
 
 def variants(o: dict) -> dict[str, torch.Tensor]:
-    os8, os4, os1 = o["alpha_os8"], o["alpha_os4"], o["alpha_os1"]
+    os8, os4 = o["alpha_os8"], o["alpha_os4"]
     fused4 = torch.where(uncertain_band(os8, 15), os4, os8)
     out = {"base": o["alpha"], "os8": os8, "os4": fused4}
     for depth in DEPTHS:

@@ -48,6 +48,7 @@ def test_bundled_weights_score_on_the_bundled_example():
     mask = read_mask(ASSETS / "example_mask.png")
     truth = read_alpha(ASSETS / "example_alpha.png")
     alpha = Matter.from_pretrained(device="cpu").predict(image, mask)
-    # Measured 2026-12-02 with prn-light.r8 on CPU (torch 2.14.1): SAD 0.578 (/1000); closed-form
-    # on the same mask 1.47, the mask itself 11.36. The bound leaves ~7% for other machines.
-    assert sad(alpha, truth) < 0.62
+    # Measured 2026-12-02 on CPU (torch 2.14.1): prn-light.r9 SAD 0.609 (/1000), r8 0.578;
+    # closed-form on the same mask 6.30 with its tuned 45-px erosion (1.47 with 15 px), the mask
+    # itself 11.36. The bound leaves ~7% for other machines.
+    assert sad(alpha, truth) < 0.65

@@ -34,10 +34,10 @@ def test_package_ships_a_handful_of_configs():
         assert load_config(path)["name"] == path.stem
 
 
-def test_light_default_is_round_8_last_link_written_out_from_the_shipped_weights():
+def test_light_default_is_the_last_link_written_out_from_the_shipped_weights():
     text = (CONFIG_DIR / "light-default.yaml").read_text()
     assert "\nbase:" not in text and "runs/" not in text.split("\nname:")[1]
-    light, last_link = load_config("light-default"), experiment("open-default-v8-bg16-more")
+    light, last_link = load_config("light-default"), experiment("r9-partial")
     assert light["init"] == "{default}"
     assert {**light, "name": last_link["name"], "init": last_link["init"]} == last_link
     shipped = json.loads((ROOT / "wildmatte" / "weights" / "default.json").read_text())
