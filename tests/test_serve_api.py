@@ -19,8 +19,8 @@ pytest.importorskip("fastapi", reason="the web demo needs the serve extra")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from wildmatte.inference.engines import ENGINES  # noqa: E402
+from wildmatte.inference.prompts import mask_from_box  # noqa: E402
 from wildmatte.interfaces.web import Settings, create_app  # noqa: E402
-from wildmatte.interfaces.web.imaging import mask_from_box  # noqa: E402
 from wildmatte.interfaces.web.jobs import Busy, JobQueue  # noqa: E402
 
 W, H = 96, 64

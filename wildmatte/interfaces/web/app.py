@@ -26,11 +26,11 @@ from starlette.formparsers import MultiPartParser
 from wildmatte.inference import engines as engines_mod
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import Engine
+from wildmatte.inference.prompts import mask_from_box
 from wildmatte.interfaces.web.imaging import (
     RequestError,
     decode_image,
     decode_mask,
-    mask_from_box,
     parse_box,
     png_data_url,
 )

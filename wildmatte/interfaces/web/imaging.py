@@ -107,35 +107,6 @@ def parse_box(text: str, shape: tuple[int, int]) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
-def mask_from_box(
-    image: np.ndarray, box: tuple[int, int, int, int], work_side: int = 400, iterations: int = 5
-) -> np.ndarray:
-    """A coarse binary mask of the object inside `box` (x0, y0, x1, y1) by GrabCut.
-
-    GrabCut runs on a copy at most `work_side` px on its long side (its cost grows with the
-    pixel count, and a coarse mask is all the engines need); its mask is scaled back up.
-    Falls back to the box itself when GrabCut finds nothing (a box covering the whole photo).
-    """
-    h, w = image.shape[:2]
-    scale = min(1.0, work_side / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = cv2.resize(to_uint(image), size, interpolation=cv2.INTER_AREA)
-    x0, y0, x1, y1 = (round(v * scale) for v in box)
-    rect = (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
-    labels = np.zeros(small.shape[:2], np.uint8)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(small, labels, rect, bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
-        fg = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
-    except cv2.error:  # e.g. a box with no background around it
-        fg = np.zeros(small.shape[:2], np.float32)
-    if fg.any():
-        return (cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5).astype(np.float32)
-    mask = np.zeros((h, w), np.float32)
-    mask[box[1] : box[3], box[0] : box[2]] = 1.0
-    return mask
-
-
 def png_data_url(image: np.ndarray) -> str:
     """A [0, 1] grey, RGB or RGBA float image as a `data:image/png;base64,...` URL."""
     buf = io.BytesIO()
