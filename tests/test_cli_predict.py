@@ -252,3 +252,20 @@ def test_command_line_entry_point_prints_no_traceback(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"wildmatte: error: {tmp_path / 'nope.jpg'}: file not found"
+
+
+def test_trimap_preset_reaches_the_classic_engine(tmp_path, capsys):
+    """The noisy preset's band outside the mask lets closed-form put alpha there; paper's cannot."""
+    img, mask = _photo(tmp_path / "a.png"), _mask(tmp_path / "m.png")
+    outside = cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE) == 0
+    alphas = {}
+    for preset in ("paper", "noisy"):
+        out = tmp_path / f"{preset}.png"
+        code, _, _ = _predict(capsys, img, mask, out, "classic", "--trimap", preset)
+        assert code == 0
+        alphas[preset] = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert alphas["paper"][outside].max() == 0
+    assert alphas["noisy"][outside].max() > 0
+    with pytest.raises(SystemExit) as exit_:  # argparse: usage and one error line
+        main(["predict", str(img), "--mask", str(mask), "--trimap", "loose"])
+    assert exit_.value.code == 2 and "invalid choice: 'loose'" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from wildmatte.data import imageio
 from wildmatte.data.imageio import IMAGE_SUFFIXES
 from wildmatte.errors import InputError, WildmatteError
 from wildmatte.inference import foreground as fgmod
-from wildmatte.inference.engines import ENGINES, default_engine_name, get_engine
+from wildmatte.inference.engines import ENGINES, TRIMAPS, default_engine_name, get_engine
 from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
 from wildmatte.inference.prompts import Box, parse_box, read_boxes
@@ -46,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=ENGINES,
         help="default: the bundled weights, run by onnxruntime on a CPU where it is installed, "
         "else by torch (prn)",
+    )
+    p.add_argument(
+        "--trimap",
+        choices=tuple(TRIMAPS),
+        default="paper",
+        help="classic engines: the trimap preset for a tight mask (paper, default) or a "
+        "segmenter-like one (noisy)",
     )
     p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument(
@@ -204,7 +211,13 @@ def _engine(args):
         raise InputError("--engine", f"{name} takes no --weights")
     hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
     return get_engine(
-        name, args.weights, args.device, hires=hires, init=args.init, model=args.model
+        name,
+        args.weights,
+        args.device,
+        hires=hires,
+        init=args.init,
+        model=args.model,
+        trimap=args.trimap,
     )
 
 
