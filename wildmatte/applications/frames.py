@@ -13,6 +13,7 @@ import numpy as np
 
 from wildmatte.data.imageio import list_images, read_rgb
 from wildmatte.errors import InputError
+from wildmatte.inference.io import to_uint
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 FOLDER_FPS = 25.0  # a folder of frames has no rate of its own
@@ -104,8 +105,7 @@ class VideoSink:
             raise InputError(self.path, "OpenCV cannot write this video format (use .mp4 or .avi)")
 
     def write(self, rgb: np.ndarray) -> None:
-        frame = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-        self.writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        self.writer.write(cv2.cvtColor(to_uint(rgb), cv2.COLOR_RGB2BGR))
 
     def close(self) -> Path:
         self.writer.release()

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from wildmatte.evaluation.temporal import warp
+from wildmatte.inference.io import to_uint
 
 # DIS preset and finest pyramid level: the presets stop at ¼ (fast) or ½ (medium) resolution,
 # which lost a 5 px/frame object on a 96×128 clip (IoU 0.49 after 7 frames of warping the
@@ -38,8 +39,7 @@ def guidance_kernel(shape: tuple[int, int]) -> int:
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
-    u8 = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-    return cv2.cvtColor(u8, cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(to_uint(rgb), cv2.COLOR_RGB2GRAY)
 
 
 def keep_overlapping(binary: np.ndarray, core: np.ndarray) -> np.ndarray:

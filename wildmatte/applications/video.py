@@ -159,6 +159,7 @@ def matte_video(
     bar = tqdm(total=clip.count, unit="frame", desc=f"video ({engine.name})", disable=not progress)
     try:
         for i, frame in enumerate(clip.frames()):
+            fg = None
             if frame.shape[:2] != clip.size:
                 raise InputError(
                     clip.path,
@@ -177,10 +178,10 @@ def matte_video(
                 else:
                     guide = propagator.next_mask(prev[0], frame, prev[1])
                 alpha = matte(engine, frame, guide)
-                _write_frame(outputs, i, frame, alpha)
+                fg = _write_frame(outputs, i, frame, alpha)
                 done += 1
             if sink is not None:
-                fg = fgmod.estimate_foreground(frame, alpha)
+                fg = fg if fg is not None else fgmod.estimate_foreground(frame, alpha)
                 sink.write(fgmod.composite(fg, alpha, background.next()))
             prev = (frame, alpha) if alpha is not None else None
             bar.update(1)
@@ -195,12 +196,16 @@ def matte_video(
     return done
 
 
-def _write_frame(outputs: VideoOutputs, i: int, frame: np.ndarray, alpha: np.ndarray) -> None:
+def _write_frame(
+    outputs: VideoOutputs, i: int, frame: np.ndarray, alpha: np.ndarray
+) -> np.ndarray | None:
+    """Write the frame's files; the foreground when rgba/ needed it (the composite reuses it)."""
     write_png(outputs.alpha(i), alpha)
-    if outputs.rgba:
-        write_png(
-            outputs.rgba_frame(i), fgmod.cutout(fgmod.estimate_foreground(frame, alpha), alpha)
-        )
+    if not outputs.rgba:
+        return None
+    fg = fgmod.estimate_foreground(frame, alpha)
+    write_png(outputs.rgba_frame(i), fgmod.cutout(fg, alpha))
+    return fg
 
 
 def _remove_stale_temps(outputs: VideoOutputs) -> None:

@@ -220,16 +220,17 @@ def summarise(spec: EngineSpec, per_case: dict[str, dict], record: dict) -> dict
     """
     seconds = [record["seconds"][n] for n in per_case if n in record.get("seconds", {})]
     roles = sorted({s["role"] for s in per_case.values()})
+    categories = by_category(per_case)
     return {
         "label": spec.label,
         "engine": spec.name,
         "weights": spec.weights,
         "n": len(per_case),
-        "mean": mean_scores(per_case) if per_case else {},
+        "mean": categories["all"]["mean"],
         "by_role": {
             r: mean_scores({k: s for k, s in per_case.items() if s["role"] == r}) for r in roles
         },
-        "by_category": by_category(per_case),
+        "by_category": categories,
         "seconds_per_image": float(np.median(seconds)) if seconds else None,
         "peak_mib": record.get("peak_mib"),
         "device": record.get("device"),

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from wildmatte.inference.io import to_uint
+
 DTSSD_SCALE = 100.0
 MESSDDT_SCALE = 1000.0
 
@@ -51,9 +53,7 @@ def backward_flow(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     if max(current.shape[:2]) < 12:
         raise ValueError("DIS flow needs frames of at least 12 px: pass the flows instead")
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    a = np.rint(np.clip(current, 0, 1) * 255).astype(np.uint8)
-    b = np.rint(np.clip(previous, 0, 1) * 255).astype(np.uint8)
-    return dis.calc(a, b, None)
+    return dis.calc(to_uint(current), to_uint(previous), None)
 
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:

@@ -85,8 +85,8 @@ def split_cutouts(names: list[str], split: str) -> list[str]:
     """The held-out cutouts of one split: tune (hash < 1/3) or test (the rest)."""
     if split not in SETS:
         raise ValueError(f"unknown split {split!r}: expected {' or '.join(SETS)}")
-    tune = [n for n in held_out(sorted(names)) if unit_hash(n) < TUNE_SHARE]
-    return tune if split == "tune" else [n for n in held_out(sorted(names)) if n not in tune]
+    tune = split == "tune"
+    return [n for n in held_out(sorted(names)) if (unit_hash(n) < TUNE_SHARE) == tune]
 
 
 def validation_backgrounds(names: list[str]) -> list[str]:
@@ -799,10 +799,10 @@ def build_wildset(
         )
     if not backgrounds:
         raise InputError(bg_root, "no readable backgrounds in the validation split")
-    samples = []
+    samples, bg_names = [], sorted(backgrounds)
     for i in tqdm(range(n), desc=f"wildset {split}", disable=not progress):
         rng = np.random.default_rng([seed, i])
-        bg_name = sorted(backgrounds)[int(rng.integers(len(backgrounds)))]
+        bg_name = bg_names[int(rng.integers(len(bg_names)))]
         sample = make_sample(cutouts, backgrounds[bg_name], rng, canvas)
         entry = write_sample(out, f"{i:04d}", sample, rng, kernel)
         entry["background_source"] = bg_name
