@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from wildmatte.evaluation.layouts import load_cases, read_inputs
 from wildmatte.evaluation.metrics import interior_holes, sad, sad_bg, sad_fg
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, pad_to_multiple
 from wildmatte.model import load_model
-from wildmatte.model.fusion import uncertain_band
+from wildmatte.model.fusion import max_filter, uncertain_band
 
 DEPTHS = (8, 16, 32, 64)
 
@@ -41,9 +40,7 @@ def heads(model, image: np.ndarray, guidance: np.ndarray) -> dict[str, torch.Ten
 
 def deep_interior(guidance: torch.Tensor, depth: int) -> torch.Tensor:
     """Guidance pixels at least `depth` px (square) from its outside."""
-    k = 2 * depth + 1  # a square max filter, as two 1-D passes
-    outside = F.max_pool2d(1 - guidance, (1, k), stride=1, padding=(0, depth))
-    outside = F.max_pool2d(outside, (k, 1), stride=1, padding=(depth, 0))
+    outside = max_filter(1 - guidance, depth)
     return (guidance > 0.5) & (outside < 0.5)
 
 

@@ -16,6 +16,12 @@ class InputError(WildmatteError, ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
+def first_line(err: Exception) -> str:
+    """The first line of an exception's message (its type name when the message is empty)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
 # The modules `pip install wildmatte[train]` adds (pyproject.toml).
 TRAIN_EXTRA = ("yaml", "matplotlib", "pycocotools", "pydantic")
 

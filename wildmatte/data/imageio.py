@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from wildmatte.errors import InputError
+from wildmatte.errors import InputError, first_line
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
@@ -47,11 +47,6 @@ def list_images(root: Path) -> list[str]:
     return names
 
 
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def _open(path: Path, max_pixels: int) -> Image.Image:
     """The lazily opened file (header only), refused when over the pixel limit."""
     try:
@@ -61,7 +56,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     except Image.DecompressionBombError:
         raise InputError(path, f"image is over the {max_pixels / 1e6:g} MP pixel limit") from None
     except Exception as err:
-        raise InputError(path, f"not a readable image ({_first_line(err)})") from None
+        raise InputError(path, f"not a readable image ({first_line(err)})") from None
     w, h = image.size
     if w == 0 or h == 0:
         image.close()
@@ -138,7 +133,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
             image.load()  # decodes, and raises on a truncated or corrupt file
             pixels = _pixels(image, path.read_bytes() if deep else None)
         except Exception as err:
-            raise InputError(path, f"not a readable image ({_first_line(err)})") from None
+            raise InputError(path, f"not a readable image ({first_line(err)})") from None
     upright = _ORIENT.get(orientation, lambda a: a)(pixels)
     return np.ascontiguousarray(upright)
 

@@ -7,8 +7,9 @@ teaches that an object's own texture does not mean it is opaque. Layers are chan
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from wildmatte.data.procedural import motion_blur
 
 KINDS = ("uniform", "graded", "motion")
 
@@ -35,16 +36,8 @@ def motion(fg: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> tuple
     """A box blur along a random direction on premultiplied colour (a fast-moving object)."""
     size = alpha.shape[-1]
     length = max(3, int(rng.uniform(0.02, 0.1) * size) | 1)
-    angle = rng.uniform(0, 180)
-    rot = cv2.getRotationMatrix2D((size / 2, size / 2), angle, 1.0)
-    back = cv2.invertAffineTransform(rot)
-    planes = np.concatenate([fg * alpha, alpha]).transpose(1, 2, 0)
-    planes = cv2.warpAffine(np.ascontiguousarray(planes), rot, (size, size))
-    planes = cv2.blur(planes, (length, 1))
-    planes = cv2.warpAffine(planes, back, (size, size)).transpose(2, 0, 1)
-    blurred = np.clip(planes[3:], 0, 1)
-    colour = np.where(blurred > 1e-3, planes[:3] / np.maximum(blurred, 1e-6), fg)
-    return np.clip(colour, 0, 1).astype(np.float32), blurred.astype(np.float32)
+    colour, blurred = motion_blur(fg.transpose(1, 2, 0), alpha[0], rng.uniform(0, 180), length)
+    return np.ascontiguousarray(colour.transpose(2, 0, 1)), blurred[None]
 
 
 def make_partial(fg: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> tuple:

@@ -147,7 +147,7 @@ def smoke(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.nda
     return texture(), (density * window).astype(np.float32)
 
 
-def _motion_blur(
+def motion_blur(
     fg: np.ndarray, alpha: np.ndarray, angle: float, length: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Box blur along a direction, on premultiplied colour, by rotating to the x axis and back."""
@@ -168,7 +168,7 @@ def motion(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.nd
     """A solid object moving fast: alpha and colour blurred along a random direction."""
     alpha = fill(size, [_random_blob(rng, size, (0.15, 0.3))])
     length = int(rng.uniform(0.02, 0.12) * size) | 1
-    return _motion_blur(texture(), alpha, rng.uniform(0, 180), max(length, 3))
+    return motion_blur(texture(), alpha, rng.uniform(0, 180), max(length, 3))
 
 
 def holes(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.ndarray, np.ndarray]:

@@ -8,14 +8,19 @@ from torch.nn import functional as F
 LOW, HIGH = 1.0 / 255.0, 254.0 / 255.0
 
 
+def max_filter(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """The maximum over a (2r+1)² square around each pixel of an N×C×H×W tensor, same size."""
+    # A square max filter is separable: two 1-D passes cost O(r) instead of O(r²).
+    k = 2 * radius + 1
+    x = F.max_pool2d(x, kernel_size=(1, k), stride=1, padding=(0, radius))
+    return F.max_pool2d(x, kernel_size=(k, 1), stride=1, padding=(radius, 0))
+
+
 def uncertain_band(alpha: torch.Tensor, radius: int) -> torch.Tensor:
     """Pixels with LOW <= alpha <= HIGH, dilated by `radius` pixels (a (2r+1)² square); bool."""
     band = ((alpha >= LOW) & (alpha <= HIGH)).to(alpha.dtype)
     if radius > 0:
-        # A square max filter is separable: two 1-D passes cost O(r) instead of O(r²).
-        k = 2 * radius + 1
-        band = F.max_pool2d(band, kernel_size=(1, k), stride=1, padding=(0, radius))
-        band = F.max_pool2d(band, kernel_size=(k, 1), stride=1, padding=(radius, 0))
+        band = max_filter(band, radius)
     return band > 0
 
 

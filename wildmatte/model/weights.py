@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from wildmatte.errors import InputError
+from wildmatte.errors import InputError, first_line
 from wildmatte.files import atomic_write, write_json
 from wildmatte.model.config import PRNConfig
 from wildmatte.model.prn import PRN
@@ -48,17 +48,12 @@ def weights_info(path: str | os.PathLike) -> dict[str, str]:
     return {"weights": str(st_path), **{k: str(meta[k]) for k in RELEASE_KEYS if k in meta}}
 
 
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def read_config(json_path: Path) -> PRNConfig:
     """The checked model config of a weights file's JSON (bounded sizes, estimated memory)."""
     try:
         doc = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:  # UnicodeDecodeError and JSONDecodeError included
-        raise InputError(json_path, f"not valid JSON ({_first_line(err)})") from None
+        raise InputError(json_path, f"not valid JSON ({first_line(err)})") from None
     if not isinstance(doc, dict) or "config" not in doc:
         raise InputError(json_path, "not a wildmatte weights config (no 'config' entry)")
     if doc.get("architecture", "prn") != "prn":
@@ -66,7 +61,7 @@ def read_config(json_path: Path) -> PRNConfig:
     try:
         return PRNConfig.from_dict(doc["config"])
     except (ValueError, TypeError) as err:
-        raise InputError(json_path, _first_line(err)) from None
+        raise InputError(json_path, first_line(err)) from None
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> PRN:
@@ -85,12 +80,12 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> P
     try:
         state = load_file(str(st_path), device="cpu")
     except Exception as err:  # safetensors raises its own SafetensorError for a bad file
-        raise InputError(st_path, f"not a readable weights file ({_first_line(err)})") from None
+        raise InputError(st_path, f"not a readable weights file ({first_line(err)})") from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        problem = lines[1] if len(lines) > 1 else _first_line(err)
+        problem = lines[1] if len(lines) > 1 else first_line(err)
         problem = problem if len(problem) <= 160 else problem[:157] + "..."
         raise InputError(st_path, f"does not match {json_path.name} ({problem})") from None
     return model.to(device).eval()

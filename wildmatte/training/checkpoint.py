@@ -18,7 +18,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from wildmatte.errors import InputError
+from wildmatte.errors import InputError, first_line
 from wildmatte.files import atomic_write
 
 META_KEY = "wildmatte_checkpoint"
@@ -65,11 +65,6 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 
 
-def _first_line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """The saved state; one InputError for a missing, unreadable or corrupted file."""
     path = Path(path)
@@ -80,7 +75,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as err:  # safetensors' own SafetensorError for a truncated or garbage file
-        raise InputError(path, f"not a readable checkpoint ({_first_line(err)})") from None
+        raise InputError(path, f"not a readable checkpoint ({first_line(err)})") from None
     if META_KEY not in meta:
         raise InputError(path, "not a wildmatte checkpoint (no training state in it)")
     expected = meta.get(SUM_KEY)
@@ -98,7 +93,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         skeleton = json.loads(meta[META_KEY])
         return {k: _unflatten(v, tensors) for k, v in skeleton.items()}
     except (ValueError, KeyError, TypeError) as err:
-        raise InputError(path, f"corrupted training state ({_first_line(err)})") from None
+        raise InputError(path, f"corrupted training state ({first_line(err)})") from None
 
 
 def optimizer_state(optimizer: torch.optim.Optimizer) -> dict:
