@@ -64,14 +64,8 @@ class PRNEngine:
         self.device = device
         self.dtype = dtype
 
-    @torch.inference_mode()
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
-        img = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None]
-        gd = torch.from_numpy(np.ascontiguousarray(guidance))[None, None]
-        x, (h, w) = pad_to_multiple(torch.cat([img, gd], dim=1).float().to(self.device))
-        with torch.autocast(self.device.type, self.dtype, enabled=self.dtype != torch.float32):
-            alpha = self.model(x[:, :3], x[:, 3:])["alpha"]
-        return alpha[0, 0, :h, :w].float().clamp(0, 1).cpu().numpy()
+        return self.batch(image, guidance[None])[0]
 
     @torch.inference_mode()
     def batch(self, image: np.ndarray, guidances: np.ndarray) -> np.ndarray:

@@ -259,6 +259,7 @@ def run(args) -> int:
     for msg in failed:
         print(f"wildmatte: error: {msg}", file=sys.stderr)
     engine = _engine(args)
+    options = _options(args)
     written = 0
     total = len(jobs) + len(failed)
     bar = tqdm(jobs, desc=f"matting ({engine.name})", unit="image", disable=total == 1)
@@ -266,7 +267,7 @@ def run(args) -> int:
         try:
             if mask is None:
                 raise InputError(image, f"no box for {image.stem!r} in {args.boxes}")
-            paths = matte_file(engine, image, mask, outputs, _options(args))
+            paths = matte_file(engine, image, mask, outputs, options)
         except WildmatteError as err:
             failed.append(str(err))
             tqdm.write(f"wildmatte: error: {err}", file=sys.stderr)

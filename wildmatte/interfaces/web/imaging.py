@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from wildmatte.inference import prompts
 from wildmatte.inference.io import to_uint
 
 
@@ -96,7 +97,7 @@ def _mask_channel(image: Image.Image) -> Image.Image:
 def parse_box(text: str, shape: tuple[int, int]) -> tuple[int, int, int, int]:
     """'x0,y0,x1,y1' in image pixels, clipped to the image, at least 2 px each way."""
     try:
-        x0, y0, x1, y1 = (round(float(v)) for v in text.split(","))
+        x0, y0, x1, y1 = prompts.parse_box(text)
     except ValueError:
         raise RequestError(400, f"box: expected 'x0,y0,x1,y1' in pixels, got {text!r}") from None
     h, w = shape
