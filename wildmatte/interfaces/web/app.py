@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from PIL import ImageColor
 from starlette.formparsers import MultiPartParser
 
+from wildmatte.errors import first_line
 from wildmatte.inference import engines as engines_mod
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import Engine
@@ -246,19 +247,18 @@ def _work(job: Job, engines: EngineCache, max_pixels: int) -> dict:
         engine = engines.get(job.engine)
     except Exception as err:  # a missing model file, say: the server's problem, told plainly
         log.exception("engine %s failed to load", job.engine)
-        raise RequestError(500, f"engine {job.engine!r} is unavailable: {_line(err)}") from None
+        raise RequestError(
+            500, f"engine {job.engine!r} is unavailable: {first_line(err)}"
+        ) from None
     try:
         return run_job(job, engine, max_pixels)
     except RequestError:
         raise
     except Exception as err:
         log.exception("matting failed")
-        raise RequestError(500, f"matting failed: {type(err).__name__}: {_line(err)}") from None
-
-
-def _line(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+        raise RequestError(
+            500, f"matting failed: {type(err).__name__}: {first_line(err)}"
+        ) from None
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
