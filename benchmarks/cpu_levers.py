@@ -24,7 +24,7 @@ from wildmatte.evaluation.metrics import sad
 from wildmatte.evaluation.run import import_pymatting
 from wildmatte.evaluation.speed import synthetic_inputs
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, PRNEngine, get_engine, load_prn
-from wildmatte.inference.onnx_engine import OnnxEngine, cached_export
+from wildmatte.inference.onnx_engine import BandOnnxEngine, OnnxEngine, cached_export
 
 
 def folded(threads: int) -> PRNEngine:
@@ -79,6 +79,10 @@ def variants(args) -> dict:
         "torch+bn-fold+channels-last": folded(torch.get_num_threads()),
         "onnxruntime 2 threads": OnnxEngine(onnx_path, threads=2),
         "onnxruntime 1 thread": OnnxEngine(onnx_path, threads=1),
+        "onnxruntime, 1/1 head on its band (the default)": BandOnnxEngine(
+            cached_export(DEFAULT_WEIGHTS, part="coarse"),
+            cached_export(DEFAULT_WEIGHTS, part="fine"),
+        ),
     }
     if args.int8_data:
         q = quantized(onnx_path, args.int8_data, Path(tempfile.mkdtemp()) / "int8.onnx")

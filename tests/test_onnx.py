@@ -71,14 +71,46 @@ def test_onnx_engine_with_bundled_weights_exports_once_to_the_cache(tmp_path, mo
     monkeypatch.setenv("WILDMATTE_CACHE", str(tmp_path / "cache"))
     image, guidance = _inputs(80, 112)
     engine = get_engine("onnx")
-    [cached] = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
-    stamp = cached.stat().st_mtime_ns
+    cached = sorted((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    assert [p.stem.rsplit("-", 1)[1] for p in cached] == ["coarse", "fine"]
+    stamps = [p.stat().st_mtime_ns for p in cached]
     alpha = engine(image[0].transpose(1, 2, 0), guidance[0, 0])
     ref = get_engine("prn", None, "cpu")(image[0].transpose(1, 2, 0), guidance[0, 0])
     assert alpha.shape == (80, 112) and np.abs(alpha - ref).max() < 1e-3
     get_engine("onnx")
-    assert cached.stat().st_mtime_ns == stamp  # reused, not exported again
-    assert not [p for p in cached.parent.iterdir() if p.suffix != ".onnx"]  # no temp files
+    assert [p.stat().st_mtime_ns for p in cached] == stamps  # reused, not exported again
+    assert not [p for p in cached[0].parent.iterdir() if p.suffix != ".onnx"]  # no temp files
+
+
+def _disc_scene(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """A flat disc on a flat background, its mask dilated by 8 px: a thin uncertain band."""
+    import cv2
+
+    image = np.full((h, w, 3), (0.2, 0.5, 0.3), np.float32)
+    cv2.circle(image, (w // 2, h // 2), h // 6, (0.9, 0.8, 0.2), -1)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.circle(mask, (w // 2, h // 2), h // 6 + 8, 1, -1)
+    return image, mask.astype(np.float32)
+
+
+def test_the_band_limited_engine_gives_the_full_graphs_alpha(monkeypatch):
+    """The CPU engine runs the 1/1 head on windows around its band only; the alpha must be the
+    one-graph export's, and the windows must really be fewer than the whole image."""
+    from wildmatte.inference import band_fine
+    from wildmatte.inference.engines import DEFAULT_WEIGHTS
+    from wildmatte.inference.onnx_engine import BandOnnxEngine, OnnxEngine, cached_export
+
+    image, guidance = _disc_scene(400, 500)
+    windows = []
+    real = band_fine.windows
+    monkeypatch.setattr(band_fine, "windows", lambda *a: windows.extend(real(*a)) or real(*a))
+    engine = get_engine("onnx")
+    assert isinstance(engine, BandOnnxEngine)
+    alpha = engine(image, guidance)
+    full = OnnxEngine(cached_export(DEFAULT_WEIGHTS))(image, guidance)
+    size = band_fine.CELL + 2 * band_fine.HALO
+    assert 0 < len(windows) * size**2 < band_fine.MAX_SHARE * 416 * 512  # padded to 32s
+    assert alpha.shape == (400, 500) and np.abs(alpha - full).max() < 1e-5
 
 
 def test_onnx_engine_on_a_tiny_image_and_saved_weights(tiny):

@@ -20,7 +20,9 @@ from torch.nn import functional as F
 
 from wildmatte.errors import InputError
 from wildmatte.files import atomic_write
+from wildmatte.inference.band_fine import fine_in_band
 from wildmatte.model import PRN
+from wildmatte.model.fusion import RADIUS_OS1, RADIUS_OS4, replace_in_band, uncertain_band
 
 DEFAULT_OPSET = 17
 
@@ -42,10 +44,56 @@ class AlphaGraph(nn.Module):
         return alpha[:, :, :h, :w].clamp(0.0, 1.0)
 
 
-def export_onnx(model: PRN, path: str | os.PathLike, opset: int = DEFAULT_OPSET) -> Path:
-    """Write `model` as an ONNX file (dynamic N, H, W), atomically; returns the path."""
-    graph = AlphaGraph(model.cpu().float()).eval()
+class CoarseGraph(nn.Module):
+    """The network without its 1/1 head, on inputs padded to multiples of 32: the input `x`
+    and the features the 1/1 head needs (`stem`, `d4`), the alpha fused from the 1/8 and 1/4
+    heads, and the `band` where the 1/1 head replaces it."""
+
+    def __init__(self, model: PRN) -> None:
+        super().__init__()
+        self.model = model.eval()
+
+    def forward(self, image: torch.Tensor, guidance: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        m, size = self.model, (image.shape[2], image.shape[3])
+        x = m.inputs(image, guidance)
+        c = m.coarse(x)
+        alpha_os8 = m._to_alpha(m.head_os8(c["d8"]), size)
+        alpha = replace_in_band(alpha_os8, m._to_alpha(m.head_os4(c["d4"]), size), RADIUS_OS4)
+        return x, c["stem"], c["d4"], alpha, uncertain_band(alpha, RADIUS_OS1).float()
+
+
+class FineGraph(nn.Module):
+    """The 1/1 head's alpha from crops of what CoarseGraph returns (inference/band_fine.py)."""
+
+    def __init__(self, model: PRN) -> None:
+        super().__init__()
+        self.model = model.eval()
+
+    def forward(self, x: torch.Tensor, stem: torch.Tensor, d4: torch.Tensor) -> torch.Tensor:
+        return self.model._to_alpha(self.model.fine(x, stem, d4), (x.shape[2], x.shape[3]))
+
+
+def _graph(model: PRN, part: str) -> tuple[nn.Module, tuple, list[str], list[str]]:
+    """The module to trace, example inputs, input names and output names of one graph."""
+    model = model.cpu().float().eval()
     image, guidance = torch.rand(1, 3, 96, 128), torch.ones(1, 1, 96, 128)
+    if part == "full":
+        return AlphaGraph(model), (image, guidance), ["image", "guidance"], ["alpha"]
+    if part == "coarse":
+        outputs = ["x", "stem", "d4", "alpha", "band"]
+        return CoarseGraph(model), (image, guidance), ["image", "guidance"], outputs
+    with torch.no_grad():
+        x = model.inputs(image, guidance)
+        c = model.coarse(x)
+    return FineGraph(model), (x, c["stem"], c["d4"]), ["x", "stem", "d4"], ["alpha_os1"]
+
+
+def export_onnx(
+    model: PRN, path: str | os.PathLike, opset: int = DEFAULT_OPSET, part: str = "full"
+) -> Path:
+    """Write `model` as an ONNX file (dynamic N, H, W), atomically; returns the path. `part`:
+    "full" (the documented graph), or the "coarse" and "fine" halves the CPU engine runs."""
+    graph, inputs, names, outputs = _graph(model, part)
     dims = {0: "batch", 2: "height", 3: "width"}
 
     def write(tmp: str) -> None:
@@ -54,11 +102,11 @@ def export_onnx(model: PRN, path: str | os.PathLike, opset: int = DEFAULT_OPSET)
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 graph,
-                (image, guidance),
+                inputs,
                 tmp,
-                input_names=["image", "guidance"],
-                output_names=["alpha"],
-                dynamic_axes={"image": dims, "guidance": dims, "alpha": dims},
+                input_names=names,
+                output_names=outputs,
+                dynamic_axes={name: dims for name in names + outputs},
                 opset_version=opset,
                 dynamo=False,
             )
@@ -82,9 +130,11 @@ def cache_dir() -> Path:
     return Path(base) / "wildmatte"
 
 
-def cached_export(weights: str | os.PathLike, opset: int = DEFAULT_OPSET) -> Path:
-    """The ONNX export of a `.safetensors` file, made once and kept in the cache, keyed by the
-    weights' (and config's) sha256, the opset and the torch version that exported it."""
+def cached_export(
+    weights: str | os.PathLike, opset: int = DEFAULT_OPSET, part: str = "full"
+) -> Path:
+    """The ONNX export (`part` as export_onnx) of a `.safetensors` file, made once and kept in
+    the cache, keyed by the weights' (and config's) sha256, the opset and the torch version."""
     from wildmatte.model import load_model, weight_paths
 
     st_path, json_path = weight_paths(weights)
@@ -94,10 +144,11 @@ def cached_export(weights: str | os.PathLike, opset: int = DEFAULT_OPSET) -> Pat
     key = hashlib.sha256(
         f"{sha256_file(st_path)}{sha256_file(json_path)}{opset}{torch.__version__}".encode()
     ).hexdigest()[:24]
-    path = cache_dir() / "onnx" / f"{st_path.stem}-{key}.onnx"
+    suffix = "" if part == "full" else f"-{part}"
+    path = cache_dir() / "onnx" / f"{st_path.stem}-{key}{suffix}.onnx"
     if not path.is_file():
         print(f"wildmatte: exporting {st_path.name} to ONNX once: {path}", file=sys.stderr)
-        export_onnx(load_model(st_path), path, opset)
+        export_onnx(load_model(st_path), path, opset, part)
     return path
 
 
@@ -121,41 +172,81 @@ def session_options(threads: int | None = None):
     return opts
 
 
+def _session(path: str | os.PathLike, threads: int | None = None):
+    ort = _ort()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "ONNX file not found")
+    try:
+        return ort.InferenceSession(
+            str(path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+    except Exception as err:  # onnxruntime raises its own exception types
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise InputError(path, f"cannot load ONNX model ({first[:200]})") from None
+
+
+def _padded(image: np.ndarray, guidance: np.ndarray, always: bool) -> tuple[np.ndarray, ...]:
+    """1×3×H'×W' and 1×1×H'×W' float32 arrays padded on the bottom/right to multiples of 32, by
+    reflection as PRNEngine does (replication where a side is shorter than its pad). Unless
+    `always`, only the tiny images that reflection cannot pad (the full graph pads the rest)."""
+    h, w = guidance.shape
+    img = np.ascontiguousarray(image.transpose(2, 0, 1), np.float32)[None]
+    gd = np.ascontiguousarray(guidance, np.float32)[None, None]
+    ph, pw = (-h) % 32, (-w) % 32
+    tiny = ph >= h or pw >= w
+    if tiny or (always and (ph or pw)):
+        pad = ((0, 0), (0, 0), (0, ph), (0, pw))
+        mode = "edge" if tiny else "reflect"
+        img, gd = np.pad(img, pad, mode), np.pad(gd, pad, mode)
+    return img, gd
+
+
 class OnnxEngine:
     """An ONNX file (from `wildmatte export onnx`) run by onnxruntime on the CPU."""
 
     name = "onnx"
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None) -> None:
-        ort = _ort()
         self.path = Path(path)
-        if not self.path.is_file():
-            raise InputError(self.path, "ONNX file not found")
-        try:
-            self.session = ort.InferenceSession(
-                str(self.path), session_options(threads), providers=["CPUExecutionProvider"]
-            )
-        except Exception as err:  # onnxruntime raises its own exception types
-            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise InputError(self.path, f"cannot load ONNX model ({first[:200]})") from None
+        self.session = _session(path, threads)
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         h, w = guidance.shape
-        img = np.ascontiguousarray(image.transpose(2, 0, 1), np.float32)[None]
-        gd = np.ascontiguousarray(guidance, np.float32)[None, None]
-        ph, pw = (-h) % 32, (-w) % 32
-        if ph >= h or pw >= w:
-            # Reflection needs a side longer than its pad: tiny images are padded here instead,
-            # by replication as PRNEngine does.
-            pad = ((0, 0), (0, 0), (0, ph), (0, pw))
-            img, gd = np.pad(img, pad, "edge"), np.pad(gd, pad, "edge")
+        img, gd = _padded(image, guidance, always=False)
         (alpha,) = self.session.run(["alpha"], {"image": img, "guidance": gd})
         return alpha[0, 0, :h, :w]
 
 
-def onnx_engine(weights: str | os.PathLike | None, default: Path) -> OnnxEngine:
+class BandOnnxEngine:
+    """The same alpha as OnnxEngine from two graphs, the 1/1 head run only on windows around
+    its band (inference/band_fine.py): 1.3-1.6× faster on a CPU (docs/deploy.md)."""
+
+    name = "onnx"
+
+    def __init__(
+        self, coarse: str | os.PathLike, fine: str | os.PathLike, threads: int | None = None
+    ) -> None:
+        self.coarse = _session(coarse, threads)
+        self.fine = _session(fine, threads)
+
+    def _fine(self, x: np.ndarray, stem: np.ndarray, d4: np.ndarray) -> np.ndarray:
+        feed = {"x": np.ascontiguousarray(x), "stem": np.ascontiguousarray(stem)}
+        return self.fine.run(["alpha_os1"], {**feed, "d4": np.ascontiguousarray(d4)})[0]
+
+    def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
+        h, w = guidance.shape
+        img, gd = _padded(image, guidance, always=True)
+        x, stem, d4, alpha, band = self.coarse.run(None, {"image": img, "guidance": gd})
+        band = band[0, 0] > 0
+        alpha = np.where(band, fine_in_band(self._fine, x, stem, d4, band), alpha[0, 0])
+        return np.clip(alpha[:h, :w], 0.0, 1.0)
+
+
+def onnx_engine(weights: str | os.PathLike | None, default: Path) -> OnnxEngine | BandOnnxEngine:
     """An `.onnx` file as is; a `.safetensors` file (or None: the bundled default) exported to
-    the cache on first use."""
+    the cache on first use, as the two graphs of BandOnnxEngine."""
     if weights is not None and str(weights).endswith(".onnx"):
         return OnnxEngine(weights)
-    return OnnxEngine(cached_export(default if weights is None else weights))
+    st = default if weights is None else weights
+    return BandOnnxEngine(cached_export(st, part="coarse"), cached_export(st, part="fine"))

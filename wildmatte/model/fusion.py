@@ -6,6 +6,7 @@ import torch
 from torch.nn import functional as F
 
 LOW, HIGH = 1.0 / 255.0, 254.0 / 255.0
+RADIUS_OS4, RADIUS_OS1 = 15, 7  # px the 1/4 and 1/1 heads' bands reach beyond the doubt
 
 
 def max_filter(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -24,15 +25,18 @@ def uncertain_band(alpha: torch.Tensor, radius: int) -> torch.Tensor:
     return band > 0
 
 
+def replace_in_band(alpha: torch.Tensor, finer: torch.Tensor, radius: int) -> torch.Tensor:
+    """`finer` inside the uncertain band of `alpha` (dilated by `radius`), `alpha` elsewhere."""
+    return torch.where(uncertain_band(alpha, radius), finer, alpha)
+
+
 def fuse_progressive(
     alpha_os8: torch.Tensor,
     alpha_os4: torch.Tensor,
     alpha_os1: torch.Tensor,
-    radius_os4: int = 15,
-    radius_os1: int = 7,
+    radius_os4: int = RADIUS_OS4,
+    radius_os1: int = RADIUS_OS1,
 ) -> torch.Tensor:
     """Fuse three N×1×H×W alphas (all at full resolution) into one, coarse to fine."""
-    alpha = alpha_os8
-    alpha = torch.where(uncertain_band(alpha, radius_os4), alpha_os4, alpha)
-    alpha = torch.where(uncertain_band(alpha, radius_os1), alpha_os1, alpha)
-    return alpha
+    alpha = replace_in_band(alpha_os8, alpha_os4, radius_os4)
+    return replace_in_band(alpha, alpha_os1, radius_os1)

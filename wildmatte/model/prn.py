@@ -22,7 +22,7 @@ def _shortcut(cin: int, cout: int) -> nn.Sequential:
 
 
 class Encoder(nn.Module):
-    """ResNet-34-style encoder on 4 channels, returning skip features at 1/1 … 1/16 and 1/32."""
+    """ResNet-34-style encoder on 4 channels, with shortcut convs for the skips and ASPP."""
 
     def __init__(self, cfg: PRNConfig) -> None:
         super().__init__()
@@ -38,12 +38,13 @@ class Encoder(nn.Module):
         self.shortcuts = nn.ModuleList(_shortcut(c, s) for c, s in zip(feat_chans, cfg.shortcut))
         self.aspp = ASPP(cfg.widths[3], cfg.aspp, cfg.aspp_rates)
 
-    def forward(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The input and the stem's and stages' outputs: 1/1, 1/2, 1/4, 1/8, 1/16, 1/32. The
+        shortcuts and ASPP are applied by PRN, which needs the finest ones only near edges."""
         feats = [x, self.stem(x)]
         for stage in self.stages:
             feats.append(stage(feats[-1]))
-        skips = [sc(f) for sc, f in zip(self.shortcuts, feats[:5])]
-        return skips, self.aspp(feats[5])
+        return feats
 
 
 class UpStage(nn.Module):
@@ -85,6 +86,25 @@ class PRN(nn.Module):
         logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
         return (torch.tanh(logits) + 1.0) / 2.0
 
+    def inputs(self, image: torch.Tensor, guidance: torch.Tensor) -> torch.Tensor:
+        """The network's input: the normalised image and the guidance, N×4×H×W."""
+        return torch.cat([(image - self.mean) / self.std, guidance], dim=1)
+
+    def coarse(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything but the 1/1 head: `stem` (1/2) and `d4` (1/4) are what `fine` needs."""
+        feats = self.encoder(x)
+        skips = [sc(f) for sc, f in zip(self.encoder.shortcuts[2:], feats[2:5])]
+        d16 = self.up16(self.encoder.aspp(feats[5]), skips[2])
+        d8 = self.up8(d16, skips[1])
+        d4 = self.up4(d8, skips[0])
+        return {"stem": feats[1], "d4": d4, "d8": d8}
+
+    def fine(self, x: torch.Tensor, stem: torch.Tensor, d4: torch.Tensor) -> torch.Tensor:
+        """The 1/1 head's logits from the input, the stem's output and the 1/4 decoder features.
+        Each output pixel sees only a small window of them, so it can run on crops alone."""
+        sc = self.encoder.shortcuts
+        return self.head_os1(self.up1(self.up2(d4, sc[1](stem)), sc[0](x)))
+
     def forward(self, image: torch.Tensor, guidance: torch.Tensor) -> dict[str, torch.Tensor]:
         """image: N×3×H×W in [0, 1]; guidance: N×1×H×W in [0, 1].
 
@@ -92,19 +112,17 @@ class PRN(nn.Module):
         (plus `seg_logits` when the config has a segmentation head).
         """
         size = (image.shape[2], image.shape[3])
-        x = torch.cat([(image - self.mean) / self.std, guidance], dim=1)
-        skips, bottom = self.encoder(x)
-        d16 = self.up16(bottom, skips[4])
-        d8 = self.up8(d16, skips[3])
-        d4 = self.up4(d8, skips[2])
-        d1 = self.up1(self.up2(d4, skips[1]), skips[0])
+        x = self.inputs(image, guidance)
+        c = self.coarse(x)
         out = {
-            "alpha_os8": self._to_alpha(self.head_os8(d8), size),
-            "alpha_os4": self._to_alpha(self.head_os4(d4), size),
-            "alpha_os1": self._to_alpha(self.head_os1(d1), size),
+            "alpha_os8": self._to_alpha(self.head_os8(c["d8"]), size),
+            "alpha_os4": self._to_alpha(self.head_os4(c["d4"]), size),
+            "alpha_os1": self._to_alpha(self.fine(x, c["stem"], c["d4"]), size),
         }
         out["alpha"] = fuse_progressive(out["alpha_os8"], out["alpha_os4"], out["alpha_os1"])
         if self.head_seg is not None:
-            seg = F.interpolate(self.head_seg(d8), size=size, mode="bilinear", align_corners=False)
+            seg = F.interpolate(
+                self.head_seg(c["d8"]), size=size, mode="bilinear", align_corners=False
+            )
             out["seg_logits"] = seg
         return out
