@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from wildmatte.inference import band_fine
-from wildmatte.inference.band_fine import CELL, HALO, fine_in_band, windows
+from wildmatte.inference.band_fine import HALO, fine_in_band, windows
 from wildmatte.model import load_model
 from wildmatte.model.fusion import RADIUS_OS1, RADIUS_OS4, replace_in_band, uncertain_band
 
@@ -15,11 +15,10 @@ def test_one_window_per_cell_with_a_band_pixel_moved_inside_the_image():
     band[40, 70] = band[45, 75] = True  # one cell
     band[2, 3] = True  # top-left corner: the window cannot reach out
     band[127, 191] = True  # bottom-right corner
-    size = CELL + 2 * HALO
-    assert sorted(windows(band)) == [
+    assert sorted(windows(band, 32, 16)) == [
         (0, 0, 0, 0),
-        (32, 64, 32 - HALO, 64 - HALO),
-        (96, 160, 128 - size, 192 - size),
+        (32, 64, 32 - 16, 64 - 16),
+        (96, 160, 128 - 64, 192 - 64),
     ]
 
 
@@ -60,7 +59,7 @@ def test_windows_give_the_whole_images_alpha_when_the_halo_covers_the_heads_reac
             out = model.fine(*map(torch.from_numpy, crops))
             return model._to_alpha(out, out.shape[2:]).numpy()
 
-        os1 = fine_in_band(fine, x.numpy(), c["stem"].numpy(), c["d4"].numpy(), band, CELL, halo)
-    assert 0 < len(windows(band, CELL, halo)) < (192 // CELL) * (256 // CELL) / 2
+        os1 = fine_in_band(fine, x.numpy(), c["stem"].numpy(), c["d4"].numpy(), band, 32, halo)
+    assert 0 < len(windows(band, 32, halo)) < (192 // 32) * (256 // 32) / 2
     diff = np.abs(np.where(band, os1, alpha) - reference).max()
     assert (diff < 1e-5) if exact else (diff > 1e-3)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 # Full-resolution px, multiples of 4 so that crops align on the 1/2 and 1/4 feature maps.
-CELL, HALO = 32, 16
+CELL, HALO = 64, 16
 # Above this share of the image in windows, one pass over the whole image is cheaper.
 MAX_SHARE = 0.6
 
