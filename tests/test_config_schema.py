@@ -40,6 +40,8 @@ DATA = {"fg": [{"root": "fg"}], "bg": {"root": "bg"}}
         ({"data": DATA, "train": {"loss": {"l1": -1.0}}}, "train.loss.l1"),
         ({"data": {**DATA, "fg": [{"type": "zip", "root": "x"}]}}, "data.fg.0.type"),
         ({"data": {**DATA, "val": {"guidance": ["paper", "fuzzy"]}}}, "data.val.guidance"),
+        ({"data": {**DATA, "procedural_kinds": ["hair", "teapot"]}}, "data.procedural_kinds.1"),
+        ({"data": {**DATA, "procedural_kinds": []}}, "data.procedural_kinds"),
         ({"data": DATA, "selftrain": {"mode": "teacher"}}, "selftrain.mode"),
         ({"data": DATA, "selftrain": {"views": {"betta": 0.2}}}, "selftrain.views.betta"),
         ({"data": DATA, "selftrain": {"data": {"min_area": 3}}}, "selftrain.data.min_area"),

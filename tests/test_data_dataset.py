@@ -337,3 +337,24 @@ def test_noisy_guidance_ratio_mixes_segmentation_like_masks(sets):
     plain = _dataset(sets, seed=11)
     assert _guidance_changes(plain, _dataset(sets, seed=11, noisy_ratio=0.0), n=4) == 0
     assert 4 <= _guidance_changes(plain, _dataset(sets, seed=11, noisy_ratio=0.5)) <= 20
+
+
+def test_procedural_kinds_limit_what_is_drawn(sets, monkeypatch):
+    from wildmatte.data import procedural
+
+    _, bg = sets
+    drawn = []
+
+    def recorder(name):
+        real = procedural.GENERATORS[name]
+        return lambda rng, size, texture: drawn.append(name) or real(rng, size, texture)
+
+    patched = {name: recorder(name) for name in procedural.GENERATORS}
+    monkeypatch.setattr(procedural, "GENERATORS", patched)
+    kinds = [k for k in patched if k != "holes"]
+    proc = ProceduralForegrounds(bg, size=S, seed=0, length=40, kinds=kinds)
+    for i in range(40):
+        proc[i]
+    assert set(drawn) <= set(kinds) and len(set(drawn)) > 3
+    with pytest.raises(ValueError, match="procedural kinds"):
+        ProceduralForegrounds(bg, size=S, kinds=["holes", "teapot"])

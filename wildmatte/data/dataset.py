@@ -285,7 +285,8 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
     bg_set = open_backgrounds(data_cfg["bg"], "train")
     crop = int(data_cfg.get("crop_size", 512))
     ratio = float(data_cfg.get("procedural_ratio", 0.0))
-    procedural = ProceduralForegrounds(bg_set, size=crop, seed=seed) if ratio > 0 else None
+    kinds = data_cfg.get("procedural_kinds")
+    procedural = ProceduralForegrounds(bg_set, crop, seed, kinds=kinds) if ratio > 0 else None
     return CompositeDataset(
         fg_sets,
         bg_set,

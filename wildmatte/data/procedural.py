@@ -220,14 +220,26 @@ class ProceduralForegrounds:
     from which colour textures are cropped.
     """
 
-    def __init__(self, color_source, size: int = 512, seed: int = 0, length: int = 1000) -> None:
+    def __init__(
+        self,
+        color_source,
+        size: int = 512,
+        seed: int = 0,
+        length: int = 1000,
+        kinds: list[str] | None = None,
+    ) -> None:
         if len(color_source) == 0:
             raise ValueError("color_source has no images")
+        unknown = sorted(set(kinds or ()) - set(GENERATORS))
+        if unknown or kinds == []:
+            raise ValueError(
+                f"procedural kinds {unknown}: expected some of {', '.join(GENERATORS)}"
+            )
         self.color_source = color_source
         self.size = size
         self.seed = seed
         self.length = length
-        self.kinds = list(GENERATORS)
+        self.kinds = list(kinds or GENERATORS)
         self.names = [f"procedural-{i}" for i in range(length)]
 
     def __len__(self) -> int:

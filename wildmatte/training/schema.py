@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from wildmatte.data.procedural import GENERATORS
 from wildmatte.errors import InputError
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -31,6 +32,7 @@ BetaPair = Annotated[list[Beta], TwoOf]
 QualityPair = Annotated[list[Quality], TwoOf]
 Range = Annotated[list[float], TwoOf]
 HeadWeights = Annotated[list[Weight], Field(min_length=3, max_length=3)]
+ProceduralKind = Literal[tuple(GENERATORS)]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
@@ -67,6 +69,7 @@ class Data(Strict):
     mode: Literal["instance-wise", "merge", "single"] | None = None
     cutmask: bool | None = None
     procedural_ratio: Fraction | None = None
+    procedural_kinds: Annotated[list[ProceduralKind], Field(min_length=1)] | None = None
     length: Count | None = None
     guidance_kernel: PixelPair | None = None
     noisy_guidance_ratio: Fraction | None = None
