@@ -390,6 +390,8 @@ def _rows(table: list[tuple[str, str]], engines: dict[str, dict]) -> list[dict]:
 # The independent benchmark's tables (held-out categories, the wild set's test split), written
 # by experiments/report_wild.py from `wildmatte bench eval` runs; this script does not rerun them.
 INDEPENDENT_BENCHMARK = (ROOT / "docs" / "results-wild.md").read_text().rstrip()
+# The shipped CPU engine and big photos, measured by benchmarks/speed_real.py and hires.py.
+DEPLOYMENT = (ROOT / "docs" / "results-deploy.md").read_text().rstrip()
 
 HEADLINE = [*PEERS, ("Shipped default", "bundled-default")]
 
@@ -612,6 +614,8 @@ def build_doc(args, cw, weights, paper, noisy, speed) -> str:
         "training run) shared the CPU: the latencies are then upper bounds.",
         "",
         speed_table(speed["rows"]),
+        "",
+        DEPLOYMENT,
         "",
         scale_text(args, cw, {k: p for k, p in weights.items() if k not in rounds}, paper["cases"]),
     ]
