@@ -2,8 +2,8 @@
 
 The finest head replaces the fused coarser alpha only inside that alpha's uncertain band
 (model.fusion); everywhere else its work is thrown away. Its layers (the 1/1 and 1/2 shortcuts
-and decoder stages) are a third of the network's operations at 1024² and, with few channels at
-full resolution, about half of its CPU time (docs/deploy.md). So it runs on windows around the
+and decoder stages) are a third of the network's operations at 1024², and onnxruntime spends
+about half its time at full and half resolution (docs/deploy.md). So it runs on windows around the
 band's cells: a cell plus a halo wider than the head's reach (about 14 px), so every cell pixel
 comes out as it would from the whole image, up to float rounding (tests/test_band_fine.py).
 """

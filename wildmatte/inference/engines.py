@@ -218,7 +218,7 @@ def load_prn(
 
 def default_engine_name(weights: str | os.PathLike | None = None, device: str | None = None) -> str:
     """The engine `wildmatte predict` runs when none is named: onnxruntime on a CPU where it is
-    installed (2-3× faster than torch there: docs/deploy.md), else prn; closed-form when there
+    installed (about 2× faster than torch there: docs/deploy.md), else prn; closed-form when there
     are no weights at all."""
     if weights is None and not DEFAULT_WEIGHTS.is_file():
         return "classic"

@@ -220,7 +220,7 @@ class OnnxEngine:
 
 class BandOnnxEngine:
     """The same alpha as OnnxEngine from two graphs, the 1/1 head run only on windows around
-    its band (inference/band_fine.py): 1.3-1.6× faster on a CPU (docs/deploy.md)."""
+    its band (inference/band_fine.py): about 1.1× faster on a CPU (docs/deploy.md)."""
 
     name = "onnx"
 
