@@ -1,5 +1,5 @@
-"""Tiny synthetic scenes for the application tests: a clip with a moving cutout passing in
-front of a still one, and a layered still scene, each with its ground-truth alphas."""
+"""Tiny synthetic scenes for the tests: a clip with a moving cutout passing in front of a still
+one, and a layered still scene, each with its ground-truth alphas; a flat disc and its mask."""
 
 from __future__ import annotations
 
@@ -80,3 +80,13 @@ def layered_scene(shape=(96, 128), seed: int = 3):
     bg_alpha = 1 - np.sum(visible_alphas, axis=0)
     labels = np.argmax(np.stack([bg_alpha, *visible_alphas]), axis=0).astype(np.uint8)
     return image.astype(np.float32), [bg_alpha, *visible_alphas], labels
+
+
+def flat_disc(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """A flat disc on a flat background and its mask dilated by 8 px: the model is sure of all
+    but a thin band around the edge."""
+    image = np.full((h, w, 3), (0.2, 0.5, 0.3), np.float32)
+    cv2.circle(image, (w // 2, h // 2), h // 6, (0.9, 0.8, 0.2), -1)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.circle(mask, (w // 2, h // 2), h // 6 + 8, 1, -1)
+    return image, mask.astype(np.float32)

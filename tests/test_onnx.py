@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from scenes import flat_disc
 
 from wildmatte.inference.engines import get_engine
 from wildmatte.interfaces.cli import main
@@ -82,17 +83,6 @@ def test_onnx_engine_with_bundled_weights_exports_once_to_the_cache(tmp_path, mo
     assert not [p for p in cached[0].parent.iterdir() if p.suffix != ".onnx"]  # no temp files
 
 
-def _disc_scene(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """A flat disc on a flat background, its mask dilated by 8 px: a thin uncertain band."""
-    import cv2
-
-    image = np.full((h, w, 3), (0.2, 0.5, 0.3), np.float32)
-    cv2.circle(image, (w // 2, h // 2), h // 6, (0.9, 0.8, 0.2), -1)
-    mask = np.zeros((h, w), np.uint8)
-    cv2.circle(mask, (w // 2, h // 2), h // 6 + 8, 1, -1)
-    return image, mask.astype(np.float32)
-
-
 def test_the_band_limited_engine_gives_the_full_graphs_alpha(monkeypatch):
     """The CPU engine runs the 1/1 head on windows around its band only; the alpha must be the
     one-graph export's, and the windows must really be fewer than the whole image."""
@@ -100,7 +90,7 @@ def test_the_band_limited_engine_gives_the_full_graphs_alpha(monkeypatch):
     from wildmatte.inference.engines import DEFAULT_WEIGHTS
     from wildmatte.inference.onnx_engine import BandOnnxEngine, OnnxEngine, cached_export
 
-    image, guidance = _disc_scene(400, 500)
+    image, guidance = flat_disc(400, 500)
     windows = []
     real = band_fine.windows
     monkeypatch.setattr(band_fine, "windows", lambda *a: windows.extend(real(*a)) or real(*a))

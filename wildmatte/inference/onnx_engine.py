@@ -54,11 +54,9 @@ class CoarseGraph(nn.Module):
         self.model = model.eval()
 
     def forward(self, image: torch.Tensor, guidance: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        m, size = self.model, (image.shape[2], image.shape[3])
-        x = m.inputs(image, guidance)
-        c = m.coarse(x)
-        alpha_os8 = m._to_alpha(m.head_os8(c["d8"]), size)
-        alpha = replace_in_band(alpha_os8, m._to_alpha(m.head_os4(c["d4"]), size), RADIUS_OS4)
+        x = self.model.inputs(image, guidance)
+        c = self.model.coarse(x)
+        alpha = replace_in_band(c["alpha_os8"], c["alpha_os4"], RADIUS_OS4)
         return x, c["stem"], c["d4"], alpha, uncertain_band(alpha, RADIUS_OS1).float()
 
 
@@ -186,18 +184,16 @@ def _session(path: str | os.PathLike, threads: int | None = None):
         raise InputError(path, f"cannot load ONNX model ({first[:200]})") from None
 
 
-def _padded(image: np.ndarray, guidance: np.ndarray, always: bool) -> tuple[np.ndarray, ...]:
+def _padded(image: np.ndarray, guidance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """1×3×H'×W' and 1×1×H'×W' float32 arrays padded on the bottom/right to multiples of 32, by
-    reflection as PRNEngine does (replication where a side is shorter than its pad). Unless
-    `always`, only the tiny images that reflection cannot pad (the full graph pads the rest)."""
+    reflection as PRNEngine does (replication where a side is shorter than its pad)."""
     h, w = guidance.shape
     img = np.ascontiguousarray(image.transpose(2, 0, 1), np.float32)[None]
     gd = np.ascontiguousarray(guidance, np.float32)[None, None]
     ph, pw = (-h) % 32, (-w) % 32
-    tiny = ph >= h or pw >= w
-    if tiny or (always and (ph or pw)):
+    if ph or pw:
         pad = ((0, 0), (0, 0), (0, ph), (0, pw))
-        mode = "edge" if tiny else "reflect"
+        mode = "edge" if ph >= h or pw >= w else "reflect"
         img, gd = np.pad(img, pad, mode), np.pad(gd, pad, mode)
     return img, gd
 
@@ -213,7 +209,7 @@ class OnnxEngine:
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         h, w = guidance.shape
-        img, gd = _padded(image, guidance, always=False)
+        img, gd = _padded(image, guidance)
         (alpha,) = self.session.run(["alpha"], {"image": img, "guidance": gd})
         return alpha[0, 0, :h, :w]
 
@@ -236,7 +232,7 @@ class BandOnnxEngine:
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         h, w = guidance.shape
-        img, gd = _padded(image, guidance, always=True)
+        img, gd = _padded(image, guidance)
         x, stem, d4, alpha, band = self.coarse.run(None, {"image": img, "guidance": gd})
         band = band[0, 0] > 0
         alpha = np.where(band, fine_in_band(self._fine, x, stem, d4, band), alpha[0, 0])

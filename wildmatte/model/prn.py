@@ -91,13 +91,21 @@ class PRN(nn.Module):
         return torch.cat([(image - self.mean) / self.std, guidance], dim=1)
 
     def coarse(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Everything but the 1/1 head: `stem` (1/2) and `d4` (1/4) are what `fine` needs."""
+        """Everything but the 1/1 head: the 1/8 and 1/4 heads' full-resolution alphas, and
+        `stem` (1/2) and `d4` (1/4), which `fine` needs."""
+        size = (x.shape[2], x.shape[3])
         feats = self.encoder(x)
         skips = [sc(f) for sc, f in zip(self.encoder.shortcuts[2:], feats[2:5])]
         d16 = self.up16(self.encoder.aspp(feats[5]), skips[2])
         d8 = self.up8(d16, skips[1])
         d4 = self.up4(d8, skips[0])
-        return {"stem": feats[1], "d4": d4, "d8": d8}
+        return {
+            "stem": feats[1],
+            "d4": d4,
+            "d8": d8,
+            "alpha_os8": self._to_alpha(self.head_os8(d8), size),
+            "alpha_os4": self._to_alpha(self.head_os4(d4), size),
+        }
 
     def fine(self, x: torch.Tensor, stem: torch.Tensor, d4: torch.Tensor) -> torch.Tensor:
         """The 1/1 head's logits from the input, the stem's output and the 1/4 decoder features.
@@ -115,8 +123,8 @@ class PRN(nn.Module):
         x = self.inputs(image, guidance)
         c = self.coarse(x)
         out = {
-            "alpha_os8": self._to_alpha(self.head_os8(c["d8"]), size),
-            "alpha_os4": self._to_alpha(self.head_os4(c["d4"]), size),
+            "alpha_os8": c["alpha_os8"],
+            "alpha_os4": c["alpha_os4"],
             "alpha_os1": self._to_alpha(self.fine(x, c["stem"], c["d4"]), size),
         }
         out["alpha"] = fuse_progressive(out["alpha_os8"], out["alpha_os4"], out["alpha_os1"])
