@@ -217,9 +217,9 @@ def load_prn(
 
 
 def default_engine_name(weights: str | os.PathLike | None = None, device: str | None = None) -> str:
-    """The engine `wildmatte predict` runs when none is named: onnxruntime on a CPU where it is
-    installed (about 2× faster than torch there: docs/deploy.md), else prn; closed-form when there
-    are no weights at all."""
+    """The engine tried when none is named: onnxruntime on a CPU where it is installed (about 2×
+    faster than torch there: docs/deploy.md), else prn; closed-form when there are no weights at
+    all. default_engine() runs prn instead where the onnx graphs cannot be made."""
     if weights is None and not DEFAULT_WEIGHTS.is_file():
         return "classic"
     w = str(weights or "")
@@ -230,6 +230,29 @@ def default_engine_name(weights: str | os.PathLike | None = None, device: str | 
     ):
         return "onnx"
     return "prn"
+
+
+def default_engine(
+    weights: str | os.PathLike | None = None,
+    device: str | None = None,
+    hires: HiresOptions | bool = False,
+) -> Engine:
+    """The one default engine of predict, Matter.from_pretrained(), serve and video: the one
+    default_engine_name() picks, or torch (prn) where the onnx graphs are neither cached nor
+    can be made (no `onnx` package), saying so in one line once the weights have loaded."""
+    name = default_engine_name(weights, device)
+    if name == "classic":
+        print("wildmatte: no trained weights bundled: using the classic engine", file=sys.stderr)
+    if name != "onnx":
+        return get_engine(name, weights, device, hires=hires)
+    from wildmatte.inference.onnx_engine import ExportUnavailable
+
+    try:
+        return get_engine("onnx", weights, device, hires=hires)
+    except ExportUnavailable as err:
+        engine = get_engine("prn", weights, device, hires=hires)
+        print(f"wildmatte: {err.problem}: running torch instead", file=sys.stderr)
+        return engine
 
 
 def get_engine(

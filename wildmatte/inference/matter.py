@@ -10,7 +10,7 @@ from PIL import Image
 
 from wildmatte import __version__, validate
 from wildmatte.inference import foreground as fgmod
-from wildmatte.inference.engines import DEFAULT_WEIGHTS, Engine, get_engine
+from wildmatte.inference.engines import DEFAULT_WEIGHTS, Engine, default_engine, get_engine
 from wildmatte.inference.prompts import mask_from_box
 from wildmatte.model import weight_paths, weights_info
 
@@ -30,8 +30,8 @@ def as_mask(
 
 
 def _weights_file(engine: str, weights: str | os.PathLike | None) -> Path | None:
-    """The weight file a `prn` engine loaded: the bundled default or a path."""
-    if engine != "prn":
+    """The `.safetensors` file a `prn` or `onnx` engine runs: the bundled default or a path."""
+    if engine not in ("prn", "onnx") or str(weights or "").endswith(".onnx"):
         return None
     path = weight_paths(weights)[0] if weights is not None else DEFAULT_WEIGHTS
     return path if path.is_file() else None
@@ -42,25 +42,30 @@ class Matter:
 
     def __init__(self, engine: Engine, weights: Path | None = None) -> None:
         self.engine = engine
-        self.weights = weights  # the .safetensors file behind a `prn` engine, if it has one
+        self.weights = weights  # the .safetensors file behind a learned engine, if it has one
 
     @classmethod
     def from_pretrained(
         cls,
         weights: str | os.PathLike | None = None,
         device: str | None = None,
-        engine: str = "prn",
+        engine: str | None = None,
         hires: bool = True,
         init: str | None = None,
         model: str = "prn-light",
     ) -> Matter:
         """The bundled default model (weights=None) or a `.safetensors` path (with its `.json`
         beside it); `init="random"` for an untrained `model` (`prn`, `prn-light`, `prn-tiny`;
-        tests only). `engine="classic"` needs no weights. Bad files raise ValueError. Images
-        over 2 MP go coarse to fine (a global pass, then full-resolution tiles on the edges)
-        unless `hires=False`."""
-        engine_ = get_engine(engine, weights, device, hires=hires, init=init, model=model)
-        return cls(engine_, None if init else _weights_file(engine, weights))
+        tests only). `engine`: None for the default (as `wildmatte predict`: onnxruntime on a
+        CPU where it works, else torch), or a name (`prn`, `onnx`, `classic` needs no weights
+        …). Bad files raise ValueError. Images over 2 MP go coarse to fine (a global pass, then
+        full-resolution tiles on the edges) unless `hires=False`."""
+        if engine is None and init is None:
+            engine_ = default_engine(weights, device, hires=hires)
+        else:
+            name = engine or "prn"
+            engine_ = get_engine(name, weights, device, hires=hires, init=init, model=model)
+        return cls(engine_, None if init else _weights_file(engine_.name, weights))
 
     @property
     def name(self) -> str:

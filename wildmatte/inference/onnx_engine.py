@@ -8,8 +8,11 @@ returns `alpha` (N×1×H×W, clamped to [0, 1]).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import io
 import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -18,13 +21,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from wildmatte.errors import InputError
-from wildmatte.files import atomic_write
+from wildmatte.errors import InputError, first_line
+from wildmatte.files import write_bytes
 from wildmatte.inference.band_fine import fine_in_band
 from wildmatte.model import PRN
 from wildmatte.model.fusion import RADIUS_OS1, RADIUS_OS4, replace_in_band, uncertain_band
 
 DEFAULT_OPSET = 17
+Graph = str | os.PathLike | bytes  # an ONNX file, or a graph in memory
 
 
 class AlphaGraph(nn.Module):
@@ -86,30 +90,33 @@ def _graph(model: PRN, part: str) -> tuple[nn.Module, tuple, list[str], list[str
     return FineGraph(model), (x, c["stem"], c["d4"]), ["x", "stem", "d4"], ["alpha_os1"]
 
 
+def export_bytes(model: PRN, opset: int = DEFAULT_OPSET, part: str = "full") -> bytes:
+    """`model` as an ONNX graph (dynamic N, H, W), in memory. `part`: "full" (the documented
+    graph), or the "coarse" and "fine" halves the CPU engine runs."""
+    graph, inputs, names, outputs = _graph(model, part)
+    dims = {0: "batch", 2: "height", 3: "width"}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        # The tracer warns about shape arithmetic turned into graph ops: that is intended.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            graph,
+            inputs,
+            buffer,
+            input_names=names,
+            output_names=outputs,
+            dynamic_axes={name: dims for name in names + outputs},
+            opset_version=opset,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
 def export_onnx(
     model: PRN, path: str | os.PathLike, opset: int = DEFAULT_OPSET, part: str = "full"
 ) -> Path:
-    """Write `model` as an ONNX file (dynamic N, H, W), atomically; returns the path. `part`:
-    "full" (the documented graph), or the "coarse" and "fine" halves the CPU engine runs."""
-    graph, inputs, names, outputs = _graph(model, part)
-    dims = {0: "batch", 2: "height", 3: "width"}
-
-    def write(tmp: str) -> None:
-        with warnings.catch_warnings(), torch.no_grad():
-            # The tracer warns about shape arithmetic turned into graph ops: that is intended.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                graph,
-                inputs,
-                tmp,
-                input_names=names,
-                output_names=outputs,
-                dynamic_axes={name: dims for name in names + outputs},
-                opset_version=opset,
-                dynamo=False,
-            )
-
-    return atomic_write(path, write)
+    """Write `model` as an ONNX file (export_bytes), atomically; returns the path."""
+    return write_bytes(path, export_bytes(model, opset, part))
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -121,33 +128,98 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def cache_dir() -> Path:
-    """$WILDMATTE_CACHE, else $XDG_CACHE_HOME/wildmatte, else ~/.cache/wildmatte."""
+    """$WILDMATTE_CACHE, else $XDG_CACHE_HOME/wildmatte, else ~/.cache/wildmatte (relative only
+    where there is no home folder, which the export treats as unwritable)."""
     if os.environ.get("WILDMATTE_CACHE"):
-        return Path(os.environ["WILDMATTE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "wildmatte"
+        return Path(os.environ["WILDMATTE_CACHE"]).absolute()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).absolute() / "wildmatte"
+    return Path(os.path.expanduser("~")) / ".cache" / "wildmatte"
 
 
-def cached_export(
-    weights: str | os.PathLike, opset: int = DEFAULT_OPSET, part: str = "full"
-) -> Path:
-    """The ONNX export (`part` as export_onnx) of a `.safetensors` file, made once and kept in
-    the cache, keyed by the weights' (and config's) sha256, the opset and the torch version."""
-    from wildmatte.model import load_model, weight_paths
+class ExportUnavailable(InputError):
+    """The ONNX graphs of a weights file are not cached and cannot be made here (no `onnx`
+    package, or the exporter failed): the default engine then runs torch instead."""
+
+
+def _weight_files(weights: str | os.PathLike) -> tuple[Path, Path]:
+    from wildmatte.model import weight_paths
 
     st_path, json_path = weight_paths(weights)
     for f in (st_path, json_path):
         if not f.is_file():
             raise InputError(f, "weights file not found")
+    return st_path, json_path
+
+
+def _cache_path(st_path: Path, json_path: Path, opset: int, part: str) -> Path:
+    """Keyed by the weights' (and config's) sha256, the opset and the torch version."""
     key = hashlib.sha256(
         f"{sha256_file(st_path)}{sha256_file(json_path)}{opset}{torch.__version__}".encode()
     ).hexdigest()[:24]
     suffix = "" if part == "full" else f"-{part}"
-    path = cache_dir() / "onnx" / f"{st_path.stem}-{key}{suffix}.onnx"
-    if not path.is_file():
-        print(f"wildmatte: exporting {st_path.name} to ONNX once: {path}", file=sys.stderr)
-        export_onnx(load_model(st_path), path, opset, part)
-    return path
+    return cache_dir() / "onnx" / f"{st_path.stem}-{key}{suffix}.onnx"
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be written in `folder` (made if missing), or None when they can."""
+    if not folder.is_absolute():  # no home folder: "~" was left as it is
+        return "no home folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as err:
+        return err.strerror or type(err).__name__
+
+
+def _load_for_export(st_path: Path):
+    """The model to export; ExportUnavailable when there is no exporter (`onnx`) here."""
+    from wildmatte.model import load_model
+
+    model = load_model(st_path)  # bad weights fail here, before anything is printed
+    if importlib.util.find_spec("onnx") is None:
+        problem = "exporting to ONNX needs the onnx package (pip install 'wildmatte[onnx]')"
+        raise ExportUnavailable(st_path, problem)
+    return model
+
+
+def _export_all(model: PRN, st_path: Path, opset: int, parts: tuple[str, ...]) -> list[bytes]:
+    try:
+        return [export_bytes(model, opset, part) for part in parts]
+    except Exception as err:  # torch.onnx raises many types; the caller can run torch instead
+        raise ExportUnavailable(st_path, f"ONNX export failed ({first_line(err)[:200]})") from None
+
+
+def cached_graphs(
+    weights: str | os.PathLike, opset: int = DEFAULT_OPSET, parts: tuple[str, ...] = ("full",)
+) -> list[Path | bytes]:
+    """The ONNX exports (`parts` as export_bytes) of a `.safetensors` file, made once and kept
+    in the cache; made in memory instead (each run) when the cache folder cannot be written.
+    ExportUnavailable when they are not cached and cannot be made."""
+    st_path, json_path = _weight_files(weights)
+    paths = [_cache_path(st_path, json_path, opset, part) for part in parts]
+    if all(p.is_file() for p in paths):
+        return list(paths)
+    model = _load_for_export(st_path)
+    folder = paths[0].parent
+    problem = _unwritable(folder)
+    where = f"in memory (cannot write {folder}: {problem})" if problem else f"once into {folder}"
+    print(f"wildmatte: exporting {st_path.name} to ONNX {where}", file=sys.stderr)
+    graphs = _export_all(model, st_path, opset, parts)
+    if problem:
+        return list(graphs)
+    try:
+        return [write_bytes(p, g) for p, g in zip(paths, graphs)]
+    except OSError:  # the folder filled up or went away meanwhile: the graphs still work
+        return list(graphs)
+
+
+def cached_export(
+    weights: str | os.PathLike, opset: int = DEFAULT_OPSET, part: str = "full"
+) -> Path | bytes:
+    """One graph of cached_graphs: a path in the cache, or the bytes where it is unwritable."""
+    return cached_graphs(weights, opset, (part,))[0]
 
 
 def _ort():
@@ -170,18 +242,19 @@ def session_options(threads: int | None = None):
     return opts
 
 
-def _session(path: str | os.PathLike, threads: int | None = None):
+def _session(graph: Graph, threads: int | None = None):
+    """An onnxruntime session of an ONNX file, or of a graph in memory (bytes)."""
     ort = _ort()
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "ONNX file not found")
+    name = "ONNX graph in memory" if isinstance(graph, bytes) else Path(graph)
+    if not isinstance(graph, bytes) and not Path(graph).is_file():
+        raise InputError(name, "ONNX file not found")
+    source = graph if isinstance(graph, bytes) else str(graph)
     try:
         return ort.InferenceSession(
-            str(path), session_options(threads), providers=["CPUExecutionProvider"]
+            source, session_options(threads), providers=["CPUExecutionProvider"]
         )
     except Exception as err:  # onnxruntime raises its own exception types
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise InputError(path, f"cannot load ONNX model ({first[:200]})") from None
+        raise InputError(name, f"cannot load ONNX model ({first_line(err)[:200]})") from None
 
 
 def _padded(image: np.ndarray, guidance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,13 +272,13 @@ def _padded(image: np.ndarray, guidance: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 class OnnxEngine:
-    """An ONNX file (from `wildmatte export onnx`) run by onnxruntime on the CPU."""
+    """An ONNX file (from `wildmatte export onnx`), or its graph in memory, run by onnxruntime
+    on the CPU."""
 
     name = "onnx"
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None) -> None:
-        self.path = Path(path)
-        self.session = _session(path, threads)
+    def __init__(self, graph: Graph, threads: int | None = None) -> None:
+        self.session = _session(graph, threads)
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         h, w = guidance.shape
@@ -220,9 +293,7 @@ class BandOnnxEngine:
 
     name = "onnx"
 
-    def __init__(
-        self, coarse: str | os.PathLike, fine: str | os.PathLike, threads: int | None = None
-    ) -> None:
+    def __init__(self, coarse: Graph, fine: Graph, threads: int | None = None) -> None:
         self.coarse = _session(coarse, threads)
         self.fine = _session(fine, threads)
 
@@ -241,8 +312,9 @@ class BandOnnxEngine:
 
 def onnx_engine(weights: str | os.PathLike | None, default: Path) -> OnnxEngine | BandOnnxEngine:
     """An `.onnx` file as is; a `.safetensors` file (or None: the bundled default) exported to
-    the cache on first use, as the two graphs of BandOnnxEngine."""
+    the cache on first use, as the two graphs of BandOnnxEngine (ExportUnavailable when they
+    are not cached and cannot be made)."""
     if weights is not None and str(weights).endswith(".onnx"):
         return OnnxEngine(weights)
-    st = default if weights is None else weights
-    return BandOnnxEngine(cached_export(st, part="coarse"), cached_export(st, part="fine"))
+    coarse, fine = cached_graphs(default if weights is None else weights, parts=("coarse", "fine"))
+    return BandOnnxEngine(coarse, fine)
