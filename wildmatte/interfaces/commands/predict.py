@@ -13,7 +13,7 @@ from wildmatte.data import imageio
 from wildmatte.data.imageio import IMAGE_SUFFIXES
 from wildmatte.errors import InputError, WildmatteError
 from wildmatte.inference import foreground as fgmod
-from wildmatte.inference.engines import ENGINES, TRIMAPS, default_engine_name, get_engine
+from wildmatte.inference.engines import ENGINES, TRIMAPS, default_engine, get_engine
 from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
 from wildmatte.inference.prompts import Box, parse_box, read_boxes
@@ -202,14 +202,14 @@ def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
 
 
 def _engine(args):
-    name = args.engine or ("prn" if args.init else default_engine_name(args.weights, args.device))
-    if args.engine is None and name == "classic":
-        print("no trained weights bundled: using the classic engine", file=sys.stderr)
+    hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
+    if args.engine is None and args.init is None:
+        return default_engine(args.weights, args.device, hires=hires)
+    name = args.engine or "prn"
     if args.init and name != "prn":
         raise InputError("--init", f"only the prn engine has an untrained form, not {name}")
     if args.weights and name not in ("prn", "onnx"):
         raise InputError("--engine", f"{name} takes no --weights")
-    hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
     return get_engine(
         name,
         args.weights,
