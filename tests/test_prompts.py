@@ -149,3 +149,31 @@ def test_cli_folder_with_a_boxes_file(tmp_path, capsys):
     assert "b.png: box (50, 40, 10, 20) is inverted" in captured.err
     assert "no box for 'c'" in captured.err
     assert "1 of 3 images" in captured.out
+
+
+@pytest.mark.parametrize("text", ["0,0,inf,300", "0,0,1e400,300", "nan,0,10,10", "0,-inf,5,5"])
+def test_a_box_with_an_infinite_number_is_refused(text):
+    with pytest.raises(ValueError, match="must be four finite numbers"):
+        parse_box(text)
+    with pytest.raises(ValueError, match="must be four finite numbers"):
+        check_box((0, 0, float("inf"), 300), (96, 128))
+
+
+def test_a_box_under_two_pixels_inside_the_image_is_too_small():
+    with pytest.raises(ValueError, match=r"too small: 1×30 px"):
+        check_box((-5, 10, 1, 40), (96, 128))
+    assert check_box((0, 10, 2, 40), (96, 128)) == (0, 10, 2, 40)
+
+
+def test_predict_box_with_infinity_is_one_line(tmp_path, capsys):
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), np.zeros((48, 64, 3), np.uint8))
+    for box in ("0,0,inf,300", "0,0,1e400,300"):
+        code = main(["predict", str(photo), "--box", box, "-o", str(tmp_path / "a.png")])
+        err = capsys.readouterr().err
+        assert (
+            code == 2
+            and err
+            == f"wildmatte: error: --box: box {box!r} must be four finite numbers (pixels)\n"
+        )
+    assert not (tmp_path / "a.png").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,28 +15,36 @@ import numpy as np
 from wildmatte.errors import InputError
 
 Box = tuple[int, int, int, int]
+MIN_BOX = 2  # px a side: GrabCut needs an inside and an edge
+
+
+def _numbers(values: Sequence[object], shown: object) -> Box:
+    """Four finite numbers rounded to ints; ValueError naming the box otherwise."""
+    if len(values) != 4:
+        raise ValueError(f"box {shown!r} must be four numbers X0,Y0,X1,Y1")
+    try:
+        floats = [float(v) for v in values]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"box {shown!r} must be four numbers X0,Y0,X1,Y1") from None
+    if not all(math.isfinite(v) for v in floats):  # inf, 1e400 and nan have no pixel
+        raise ValueError(f"box {shown!r} must be four finite numbers (pixels)")
+    return tuple(int(round(v)) for v in floats)  # type: ignore[return-value]
 
 
 def parse_box(text: str) -> Box:
     """'X0,Y0,X1,Y1' (pixels; x1, y1 exclusive) as a tuple of ints."""
-    parts = [p.strip() for p in str(text).split(",")]
-    if len(parts) != 4:
-        raise ValueError(f"box {text!r} must be four numbers X0,Y0,X1,Y1")
-    try:
-        return tuple(int(round(float(p))) for p in parts)  # type: ignore[return-value]
-    except ValueError:
-        raise ValueError(f"box {text!r} must be four numbers X0,Y0,X1,Y1") from None
+    return _numbers([p.strip() for p in str(text).split(",")], text)
 
 
 def check_box(box: Sequence[float], shape: tuple[int, int]) -> Box:
-    """The box as ints, clipped to the image; ValueError when inverted, empty or outside it.
+    """The box as ints, clipped to the image; ValueError when inverted, empty, outside it or
+    under MIN_BOX pixels a side once clipped.
 
+    The one validator of boxes: `--box`, `Matter.predict(box=)` and the web demo all use it.
     A box that pokes out of the image a little (as detectors' boxes do) is clipped; one with no
     pixel inside the image is an error.
     """
-    if len(box) != 4:
-        raise ValueError(f"box {tuple(box)} must have four numbers (x0, y0, x1, y1)")
-    x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+    x0, y0, x1, y1 = _numbers(tuple(box), tuple(box))
     h, w = shape
     if x1 < x0 or y1 < y0:
         raise ValueError(f"box {(x0, y0, x1, y1)} is inverted: need x0 <= x1 and y0 <= y1")
@@ -44,6 +53,11 @@ def check_box(box: Sequence[float], shape: tuple[int, int]) -> Box:
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if cx1 <= cx0 or cy1 <= cy0:
         raise ValueError(f"box {(x0, y0, x1, y1)} lies outside the {w}×{h} image")
+    if min(cx1 - cx0, cy1 - cy0) < min(MIN_BOX, w, h):
+        raise ValueError(
+            f"box {(x0, y0, x1, y1)} is too small: {cx1 - cx0}×{cy1 - cy0} px inside the image "
+            f"(at least {MIN_BOX}×{MIN_BOX}); draw it around the object"
+        )
     return cx0, cy0, cx1, cy1
 
 
