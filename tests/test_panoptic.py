@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scenes import layered_scene
 
-from wildmatte.applications.panoptic import panoptic_matte, radii, soft_partition
+from wildmatte.applications.panoptic import matte_segments, panoptic_matte, radii, soft_partition
 from wildmatte.evaluation.metrics import sad
-from wildmatte.inference.engines import get_engine
+from wildmatte.inference.engines import GuidanceEngine, get_engine
 from wildmatte.interfaces.cli import main
 
 
@@ -190,3 +190,33 @@ def test_bad_inputs_get_one_line_and_leave_nothing(tmp_path, capsys):
     )
     assert "1.png: output would overwrite an input" in line
     assert one.read_bytes() == before and not (tmp_path / "visual.png").exists()
+
+
+def test_batch_below_one_is_one_line(tmp_path, capsys):
+    image, labels = _scene_files(tmp_path)
+    cv2.imwrite(str(tmp_path / "labels.png"), labels.astype(np.uint8))
+    out = tmp_path / "out"
+    for batch in (0, -3):
+        args = (image, "--segments", tmp_path / "labels.png", "--out", out, "--batch", batch)
+        line = _one_error(*_run(capsys, *args)[::2])
+        assert line == f"wildmatte: error: --batch: {batch} must be at least 1 (segments per pass)"
+    assert not out.exists()
+    with pytest.raises(ValueError, match="batch size 0 must be at least 1"):
+        matte_segments(GuidanceEngine(), np.zeros((4, 4, 3), np.float32), np.ones((1, 4, 4)), 0)
+
+
+def test_a_colour_label_map_without_its_coco_json_is_refused(tmp_path, capsys):
+    image, labels = _scene_files(tmp_path)
+    palette = np.array([[0, 0, 0], [255, 0, 0], [0, 200, 80]], np.uint8)  # a painted label map
+    cv2.imwrite(str(tmp_path / "painted.png"), palette[labels])
+    out = tmp_path / "out"
+    line = _one_error(
+        *_run(capsys, image, "--segments", tmp_path / "painted.png", "--out", out)[::2]
+    )
+    assert line.startswith("wildmatte: error: ") and "painted.png: a colour label map" in line
+    assert "--coco-json" in line and not out.exists()
+    # A colour file whose channels are equal is a grey label map saved as colour: taken.
+    grey = np.repeat(labels.astype(np.uint8)[..., None], 3, axis=2)
+    cv2.imwrite(str(tmp_path / "grey.png"), grey)
+    code, stdout, _ = _run(capsys, image, "--segments", tmp_path / "grey.png", "--out", out)
+    assert code == 0 and "3 segments" in stdout

@@ -31,12 +31,18 @@ class Segment:
 
 
 def decode_labels(raw: np.ndarray, coco: bool) -> np.ndarray:
-    """H×W int64 ids from a decoded PNG: grey as is; colour as COCO's R + 256·G + 256²·B
-    (a colour file whose channels are all equal is read as grey unless `coco`)."""
+    """H×W int64 ids from a decoded PNG (OpenCV's BGR order): grey as is; with `coco`, colour as
+    COCO's R + 256·G + 256²·B. Without `coco`, a colour file whose channels are all equal is
+    read as grey, and one whose channels differ is a ValueError: its ids would be a guess."""
     if raw.ndim == 2:
         return raw.astype(np.int64)
     bgr = raw[..., :3].astype(np.int64)
-    if not coco and (bgr == bgr[..., :1]).all():
+    if not coco:
+        if not (bgr == bgr[..., :1]).all():
+            raise ValueError(
+                "a colour label map (its channels differ): for a COCO panoptic PNG give its "
+                "JSON with --coco-json, otherwise a single-channel (grey) label map"
+            )
         return bgr[..., 0]
     return bgr[..., 2] + 256 * bgr[..., 1] + 256 * 256 * bgr[..., 0]
 
@@ -48,7 +54,10 @@ def read_labels(path: str | os.PathLike, coco: bool = False) -> np.ndarray:
     raw = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_UNCHANGED)
     if raw is None:
         raise InputError(path, "not a readable label map")
-    return decode_labels(raw, coco)
+    try:
+        return decode_labels(raw, coco)
+    except ValueError as err:
+        raise InputError(path, str(err)) from None
 
 
 def coco_segments(json_path: str | os.PathLike, labels_name: str) -> dict[int, Segment]:
@@ -117,6 +126,8 @@ def matte_segments(
     engine: Engine, image: np.ndarray, masks: np.ndarray, batch_size: int = 8
 ) -> np.ndarray:
     """N×H×W alphas, each segment's mask as its guidance; batched when the engine can."""
+    if batch_size < 1:
+        raise ValueError(f"batch size {batch_size} must be at least 1")
     batch = getattr(engine, "batch", None)
     out = []
     for start in range(0, len(masks), batch_size):

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from wildmatte.applications.panoptic import run_panoptic
+from wildmatte.errors import InputError
 from wildmatte.inference.engines import ENGINES, get_engine
 
 
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--coco-json", type=Path, help="COCO panoptic JSON: the PNG is COCO-encoded")
     p.add_argument("--ignore", type=int, action="append", help="label to leave out (repeatable)")
-    p.add_argument("--batch", type=int, default=8, help="segments per forward pass")
+    p.add_argument("--batch", type=int, default=8, help="segments per forward pass (default 8)")
     p.add_argument("--engine", choices=ENGINES, default="prn", help="default: prn")
     p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
@@ -30,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args) -> int:
+    if args.batch < 1:
+        raise InputError("--batch", f"{args.batch} must be at least 1 (segments per pass)")
     engine = get_engine(args.engine, args.weights, args.device)
     result = run_panoptic(
         engine, args.image, args.segments, args.out, args.coco_json, args.ignore, args.batch
