@@ -65,6 +65,9 @@ class PRNConfig:
     shortcut: tuple[int, ...] = (32, 32, 64, 128, 256)
     decoder: tuple[int, ...] = (256, 128, 64, 32, 32)
     decoder_depths: tuple[int, ...] = (2, 3, 3, 2)
+    # "resnet" (the encoder above, trained from scratch) or an ImageNet-pretrainable
+    # EfficientNet-Lite ("efficientnet-lite0" ...), whose own channels replace stem/widths/depths.
+    backbone: str = "resnet"
     # Segmentation-training baseline (issue 5): an extra binary-mask head at 1/8.
     seg_head: bool = False
     extra: dict = field(default_factory=dict, compare=False)
@@ -76,6 +79,14 @@ class PRNConfig:
             raise ValueError(
                 f"model config 'seg_head': expected true or false, got {self.seg_head!r}"
             )
+        if not isinstance(self.backbone, str):
+            raise ValueError(f"model config 'backbone': expected a string, got {self.backbone!r}")
+        if self.backbone != "resnet":
+            from wildmatte.model.efficientnet_lite import VARIANTS
+
+            if self.backbone not in VARIANTS:
+                known = ", ".join(["resnet", *VARIANTS])
+                raise ValueError(f"model config 'backbone': {self.backbone!r}; known: {known}")
         if not isinstance(self.name, str):
             raise ValueError(f"model config 'name': expected a string, got {self.name!r}")
 
@@ -132,6 +143,16 @@ PRN_LIGHT = PRNConfig(
     decoder_depths=(1, 2, 2, 1),
 )
 
+# prn-light's decoder on the EfficientNet-Lite0 encoder, which starts from ImageNet weights.
+PRN_EFFL0 = PRNConfig(
+    name="prn-effl0",
+    backbone="efficientnet-lite0",
+    aspp=128,
+    shortcut=(16, 16, 32, 64, 128),
+    decoder=(128, 64, 32, 16, 16),
+    decoder_depths=(1, 2, 2, 1),
+)
+
 # For tests only: a few thousand parameters.
 PRN_TINY = PRNConfig(
     name="prn-tiny",
@@ -144,7 +165,7 @@ PRN_TINY = PRNConfig(
     decoder_depths=(1, 1, 1, 1),
 )
 
-CONFIGS: dict[str, PRNConfig] = {c.name: c for c in (PRN, PRN_LIGHT, PRN_TINY)}
+CONFIGS: dict[str, PRNConfig] = {c.name: c for c in (PRN, PRN_LIGHT, PRN_EFFL0, PRN_TINY)}
 
 
 def get_config(name_or_dict: str | dict | PRNConfig) -> PRNConfig:

@@ -11,10 +11,13 @@ from torch.nn import functional as F
 
 from wildmatte.model.blocks import ASPP, BasicBlock, conv_bn_relu, make_stage
 from wildmatte.model.config import PRNConfig, get_config
+from wildmatte.model.efficientnet_lite import EfficientNetLite
 from wildmatte.model.fusion import fuse_progressive
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# EfficientNet-Lite was trained on (x - 127) / 128 of 8-bit pixels.
+LITE_MEAN, LITE_STD = (127 / 255,) * 3, (128 / 255,) * 3
 
 
 def _shortcut(cin: int, cout: int) -> nn.Sequential:
@@ -47,6 +50,33 @@ class Encoder(nn.Module):
         return feats
 
 
+class LiteEncoder(nn.Module):
+    """EfficientNet-Lite on 4 channels (image, then guidance), with the same shortcuts and ASPP.
+
+    Only the stem conv sees the guidance; its ImageNet RGB filters are kept as they are.
+    """
+
+    def __init__(self, cfg: PRNConfig) -> None:
+        super().__init__()
+        self.backbone = EfficientNetLite(cfg.backbone, in_chans=4)
+        feat_chans = (4, *self.backbone.channels[:4])
+        self.shortcuts = nn.ModuleList(_shortcut(c, s) for c, s in zip(feat_chans, cfg.shortcut))
+        self.aspp = ASPP(self.backbone.channels[4], cfg.aspp, cfg.aspp_rates)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [x, *self.backbone(x)]
+
+    @torch.no_grad()
+    def load_imagenet(self, state: dict[str, torch.Tensor]) -> None:
+        """Load a 3-channel ImageNet state dict (efficientnet_lite.imagenet_state_dict). The
+        guidance filter starts as the mean of the RGB ones: a mask then reads like a grey
+        picture of the object, a signal the first layer already responds to."""
+        state = dict(state)
+        rgb = state["stem.0.weight"]
+        state["stem.0.weight"] = torch.cat([rgb, rgb.mean(1, keepdim=True)], dim=1)
+        self.backbone.load_state_dict(state)
+
+
 class UpStage(nn.Module):
     """Upsample ×2, concatenate the skip feature, fuse with a conv, refine with residual blocks."""
 
@@ -67,7 +97,7 @@ class PRN(nn.Module):
         super().__init__()
         self.config = get_config(cfg)
         c = self.config
-        self.encoder = Encoder(c)
+        self.encoder = Encoder(c) if c.backbone == "resnet" else LiteEncoder(c)
         sc, dec, dd = c.shortcut, c.decoder, c.decoder_depths
         self.up16 = UpStage(c.aspp, sc[4], dec[0], dd[0])
         self.up8 = UpStage(dec[0], sc[3], dec[1], dd[1])
@@ -78,8 +108,11 @@ class PRN(nn.Module):
         self.head_os4 = nn.Conv2d(dec[2], 1, 3, padding=1)
         self.head_os1 = nn.Conv2d(dec[4], 1, 3, padding=1)
         self.head_seg = nn.Conv2d(dec[1], 1, 3, padding=1) if c.seg_head else None
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        mean, std = (
+            (IMAGENET_MEAN, IMAGENET_STD) if c.backbone == "resnet" else (LITE_MEAN, LITE_STD)
+        )
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
 
     @staticmethod
     def _to_alpha(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

