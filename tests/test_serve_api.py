@@ -18,7 +18,7 @@ from PIL import Image
 pytest.importorskip("fastapi", reason="the web demo needs the serve extra")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from wildmatte.inference.engines import ENGINES  # noqa: E402
+from wildmatte.inference.engines import ENGINES, default_engine_name  # noqa: E402
 from wildmatte.inference.prompts import mask_from_box  # noqa: E402
 from wildmatte.interfaces.web import Settings, create_app  # noqa: E402
 from wildmatte.interfaces.web.jobs import Busy, JobQueue  # noqa: E402
@@ -138,8 +138,13 @@ def test_an_unknown_engine_is_refused_naming_the_choices():
     [
         ({}, 400, "draw a box, paint a mask or upload one"),
         ({"box": "1,1,50,50", "mask": png(np.full((H, W), 255, np.uint8))}, 400, "not both"),
-        ({"box": "1,2,3"}, 400, "x0,y0,x1,y1"),
+        ({"box": "1,2,3"}, 400, "four numbers"),
         ({"box": "5,5,6,6"}, 400, "too small"),
+        ({"box": "0,0,inf,30"}, 400, "box '0,0,inf,30' must be four finite numbers"),
+        ({"box": "0,0,1e400,30"}, 400, "must be four finite numbers"),
+        ({"box": "0,0,nan,30"}, 400, "must be four finite numbers"),
+        ({"box": "50,40,10,10"}, 400, "is inverted"),  # the CLI refuses it too
+        ({"box": "200,10,300,40"}, 400, "outside the 96×64 image"),
         ({"mask": png(np.zeros((H, W), np.uint8))}, 400, "empty"),
         ({"mask": b"not an image"}, 400, "mask: not a readable image"),
         ({"box": "1,1,50,50", "background": "/etc/passwd"}, 400, "not a colour"),
@@ -147,7 +152,40 @@ def test_an_unknown_engine_is_refused_naming_the_choices():
 )
 def test_bad_guidance_and_options_get_one_clear_line(fields, status, words):
     r = matte(client(), **fields)
-    assert r.status_code == status and words in r.json()["detail"]
+    detail = r.json()["detail"]
+    assert r.status_code == status and words in detail and "\n" not in detail
+
+
+def test_the_server_and_the_cli_share_one_box_validator():
+    from wildmatte.inference.prompts import check_box, parse_box
+    from wildmatte.interfaces.web.imaging import RequestError
+    from wildmatte.interfaces.web.imaging import parse_box as web_box
+
+    for text in ("50,40,10,10", "0,0,inf,30", "5,5,6,6", "-20,-20,-5,-5"):
+        with pytest.raises(ValueError) as cli_err:
+            check_box(parse_box(text), (H, W))
+        with pytest.raises(RequestError) as web_err:
+            web_box(text, (H, W))
+        assert web_err.value.message == str(cli_err.value)
+    assert web_box("-5,10,200,50", (H, W)) == check_box((-5, 10, 200, 50), (H, W)) == (0, 10, W, 50)
+
+
+@pytest.mark.parametrize("engine", ["guidance", "classic"])
+def test_a_tiny_photo_is_refused_in_one_line_and_the_smallest_one_taken_is_matted(engine):
+    one = png(np.zeros((1, 1, 3), np.uint8))
+    r = matte(client(), image=one, mask=png(np.full((1, 1), 255, np.uint8)), engine=engine)
+    assert r.status_code == 400
+    assert r.json()["detail"] == "image: 1×1 is too small; at least 8×8 pixels"
+    small = np.zeros((8, 8, 3), np.uint8)
+    small[2:6, 2:6] = 255
+    r = matte(client(), image=png(small), box="1,1,7,7", engine=engine)
+    assert r.status_code == 200, r.text
+    assert decode(r.json()["alpha"]).shape == (8, 8)
+
+
+def test_a_malformed_form_is_one_line_not_a_list():
+    r = client().post("/api/matte", data={"image": "not a file", "box": "1,1,50,50"})
+    assert r.status_code == 422 and r.json() == {"detail": "image: expected a file upload"}
 
 
 def test_bad_images_are_refused():
@@ -164,20 +202,97 @@ def test_bad_images_are_refused():
 def test_uploads_over_the_size_limit_are_refused():
     noisy = np.random.default_rng(1).integers(0, 256, (200, 200, 3), np.uint8)
     photo = png(noisy)  # about 120 kB
+    # The limit is per request (photo, mask and background together), on the declared length.
     r = matte(client(max_upload_mb=0.05), image=photo, box="1,1,50,50")
     assert r.status_code == 413
-    assert r.json()["detail"].startswith("image:") and "0.05 MB limit" in r.json()["detail"]
-    # A request over three files' worth (+ 1 MB for the form) is refused on its declared
-    # length, before its body is read.
-    big = png(np.random.default_rng(2).integers(0, 256, (700, 700, 3), np.uint8))  # ~1.5 MB
-    r = matte(client(max_upload_mb=0.01), image=big, box="1,1,50,50")
-    assert r.status_code == 413 and "at most 0.01 MB per file" in r.json()["detail"]
+    assert (
+        r.json()["detail"]
+        == "the upload is 0.1 MB; this server accepts at most 0.05 MB per request"
+    )
+    small = png(noisy[:40, :40])
+    assert matte(client(max_upload_mb=0.05), image=small, box="1,1,30,30").status_code == 200
+    r = matte(client(max_upload_mb=0.05), image=small, box="1,1,30,30", background_image=photo)
+    assert r.status_code == 413  # each file under the limit, the request over it
     # Without a declared length (chunked), the body is cut off as it streams in.
     chunks = (b"x" * 100_000 for _ in range(40))
     r = client(max_upload_mb=0.01).post(
         "/api/matte", content=chunks, headers={"content-type": "multipart/form-data; boundary=b"}
     )
     assert r.status_code == 413
+
+
+@pytest.fixture
+def live_server():
+    """`serve(app)` runs the app under Uvicorn on a free loopback port; its (host, port)."""
+    import socket
+
+    import uvicorn
+
+    started = []
+
+    def serve(app):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        started.append((server, thread, sock))
+        for _ in range(200):
+            if server.started:
+                break
+            thread.join(0.05)
+        assert server.started, "the server did not start"
+        return sock.getsockname()
+
+    yield serve
+    for server, thread, sock in started:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def headers_only(address, length: int) -> tuple[str, str]:
+    """Send a POST's headers declaring `length` bytes of body, and none of the body: the
+    answer can only come from a server that decides before reading it. (status line, body)"""
+    import socket
+
+    head = (
+        f"POST /api/matte HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+    )
+    with socket.create_connection(address, timeout=10) as conn:
+        conn.sendall(head.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status, _, rest = answer.decode().partition("\r\n")
+    return status, rest.split("\r\n\r\n", 1)[-1]
+
+
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_sent(live_server):
+    address = live_server(create_app(Settings(engine="guidance", max_upload_mb=25)))
+    status, body = headers_only(address, 60_000_000)  # 60 MB declared, not one byte sent
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert (
+        body == '{"detail":"the upload is 60.0 MB; this server accepts at most 25 MB per request"}'
+    )
+
+
+def test_a_full_queue_refuses_before_reading_the_body(live_server):
+    gate = Gate()
+    app = create_app(Settings(engine="guidance", workers=1, queue=0), load_engine=lambda _: gate)
+    address = live_server(app)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(matte, TestClient(app), box="1,1,50,50")
+        assert gate.entered.wait(30)
+        status, body = headers_only(address, 1_000_000)  # under the limit, body never sent
+        gate.release.set()
+        assert first.result(30).status_code == 200
+    assert status == "HTTP/1.1 503 Service Unavailable" and "busy" in body
+    assert app.state.queue.pending == 0
 
 
 def test_images_over_the_pixel_limit_are_refused_from_their_header():
@@ -258,3 +373,25 @@ def test_serve_command_bad_options_are_one_line(capsys):
     assert main(["serve", "--workers", "0"]) == 2
     err = capsys.readouterr().err
     assert err == "wildmatte: error: --workers must be at least 1 and --queue at least 0\n"
+
+
+def test_serve_runs_the_one_default_engine(monkeypatch):
+    """Without --engine, serve loads what Matter.from_pretrained() loads (predict's default)."""
+    from wildmatte.inference.matter import Matter
+    from wildmatte.interfaces.cli import build_parser
+    from wildmatte.interfaces.commands import serve
+
+    calls = []
+
+    def from_pretrained(*args, **kwargs):
+        calls.append((args, kwargs))
+        return Matter(Gate())
+
+    monkeypatch.setattr(Matter, "from_pretrained", from_pretrained)
+    args = build_parser().parse_args(["serve", "--weights", "w.safetensors"])
+    assert serve.default_engine(args).name == "gate"
+    assert calls == [(("w.safetensors", None), {})]  # no engine named: the default
+    named = build_parser().parse_args(["serve", "--engine", "classic"])
+    assert serve.default_engine(named) is None and len(calls) == 1
+    app = create_app(Settings(weights=None))
+    assert app.state.settings.engine == default_engine_name()

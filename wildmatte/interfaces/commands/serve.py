@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from wildmatte.errors import WildmatteError
-from wildmatte.inference.engines import DEFAULT_WEIGHTS, ENGINES
+from wildmatte.inference.engines import ENGINES, Engine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,16 +18,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve other machines")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--engine", choices=ENGINES, help="the page's default (prn if weights exist)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the page's preselected engine (default: the one `predict` runs)",
+    )
     p.add_argument("--weights", help="for prn/onnx: a .safetensors or .onnx file")
     p.add_argument("--device", help="cpu, cuda … (default: cuda if available)")
-    p.add_argument("--max-upload-mb", type=float, default=25.0, help="per file (default 25)")
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=25.0,
+        help="per request: photo, mask and background together (default 25)",
+    )
     p.add_argument("--max-megapixels", type=float, default=12.0, help="per image (default 12)")
     p.add_argument("--workers", type=int, default=1, help="requests matted at once (default 1)")
     p.add_argument(
         "--queue", type=int, default=16, help="requests that may wait; more get 503 (default 16)"
     )
     p.set_defaults(func=run)
+
+
+def default_engine(args) -> Engine | None:
+    """The engine `predict` and `Matter.from_pretrained()` run, or None when --engine names one.
+    Bad weights fail here, in one line, before the server listens."""
+    if args.engine is not None:
+        return None
+    from wildmatte.inference.matter import Matter
+
+    return Matter.from_pretrained(args.weights, args.device).engine
 
 
 def run(args) -> int:
@@ -42,7 +61,9 @@ def run(args) -> int:
         ) from None
     if args.workers < 1 or args.queue < 0:
         raise WildmatteError("--workers must be at least 1 and --queue at least 0")
-    engine = args.engine or ("prn" if args.weights or DEFAULT_WEIGHTS.is_file() else "classic")
+    print(f"loading the {args.engine or 'default'} engine…", file=sys.stderr)
+    loaded = default_engine(args)
+    engine = args.engine or loaded.name
     settings = Settings(
         engine=engine,
         weights=args.weights,
@@ -53,8 +74,12 @@ def run(args) -> int:
         queue=args.queue,
     )
     app = create_app(settings)
-    print(f"loading the {engine} engine…", file=sys.stderr)
+    if loaded is not None:
+        app.state.engines.put(engine, loaded)
     warm_up(app.state.engines.get(engine))  # fail now, not on the first visitor's request
-    print(f"wildmatte demo on http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
+    print(
+        f"wildmatte demo ({engine}) on http://{args.host}:{args.port}/  (Ctrl-C stops it)",
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

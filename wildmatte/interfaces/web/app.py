@@ -4,21 +4,24 @@ POST /api/matte (multipart form) takes `image`, the guidance as `mask` (a file) 
 ('x0,y0,x1,y1' in image pixels; GrabCut turns it into a coarse mask), `engine`, and the
 composite's `background` colour or `background_image` file. It answers JSON with the alpha,
 the RGBA cutout, the composite and the guidance used, as PNG data URLs. Errors answer
-{"detail": "one line"} with 400 (bad input), 413 (too large), 503 (queue full) or 500.
-Nothing in a request names a file on disk: uploads are read from memory, outputs sent back.
+{"detail": "one line"} with 400 (bad input), 413 (too large), 422 (a malformed form), 503
+(queue full) or 500. A request's size (Content-Length) and a place in the queue are checked
+before its body is read. Nothing in a request names a file on disk: uploads are read from
+memory, outputs sent back.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Annotated
 
 import numpy as np
 from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from PIL import ImageColor
 from starlette.formparsers import MultiPartParser
@@ -27,6 +30,7 @@ from wildmatte.errors import first_line
 from wildmatte.inference import engines as engines_mod
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import Engine
+from wildmatte.inference.matter import Matter
 from wildmatte.inference.prompts import mask_from_box
 from wildmatte.interfaces.web.imaging import (
     RequestError,
@@ -35,10 +39,13 @@ from wildmatte.interfaces.web.imaging import (
     parse_box,
     png_data_url,
 )
-from wildmatte.interfaces.web.jobs import Busy, EngineCache, JobQueue
+from wildmatte.interfaces.web.jobs import Busy, EngineCache, JobQueue, Ticket
 
 log = logging.getLogger("wildmatte.serve")
 MB = 1_000_000
+FORM_OVERHEAD = 64_000  # bytes of multipart headers and short fields allowed beyond the files
+GRABCUT_SIDE = 320  # px: a box's GrabCut runs on a copy this long (the model refines the edge)
+LEARNED = ("prn", "onnx")
 STATIC = {  # the page's files: fixed names, never a path taken from the request
     "/": ("index.html", "text/html; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -50,10 +57,10 @@ STATIC = {  # the page's files: fixed names, never a path taken from the request
 class Settings:
     """What `wildmatte serve` can change."""
 
-    engine: str = "prn"  # the page's default engine
+    engine: str | None = None  # the page's default engine (None: the one `predict` runs)
     weights: str | None = None  # for prn/onnx: a weights file (None: bundled)
     device: str | None = None
-    max_upload_mb: float = 25.0  # per uploaded file
+    max_upload_mb: float = 25.0  # per request: photo, mask and background together
     max_megapixels: float = 12.0  # per image; the model's memory grows with the pixel count
     workers: int = 1  # requests matted at once
     queue: int = 16  # requests waiting behind them before the server answers 503
@@ -69,8 +76,8 @@ class Settings:
 
     @property
     def max_body_bytes(self) -> int:
-        """A whole request: up to three files (photo, mask, background) and the form fields."""
-        return 3 * self.max_upload_bytes + MB
+        """A whole request: its files and the form's few fields and part headers."""
+        return self.max_upload_bytes + FORM_OVERHEAD
 
 
 @dataclass
@@ -85,12 +92,19 @@ class Job:
     background_image: bytes | None = None
 
 
+def default_engine(settings: Settings) -> str:
+    """The engine the page preselects: the one asked for, else the one `predict` runs."""
+    return settings.engine or engines_mod.default_engine_name(settings.weights, settings.device)
+
+
 def load_engine_for(settings: Settings) -> Callable[[str], Engine]:
-    """Engines by name, with the server's weights for the model engines (`prn`, `onnx`)."""
+    """Engines by name; the model engines as `Matter.from_pretrained` makes them (the server's
+    weights; big photos coarse to fine), so the demo runs what the API and `predict` run."""
 
     def load(name: str) -> Engine:
-        weights = settings.weights if name in ("prn", "onnx") else None
-        return engines_mod.get_engine(name, weights, settings.device)
+        if name in LEARNED:
+            return Matter.from_pretrained(settings.weights, settings.device, engine=name).engine
+        return engines_mod.get_engine(name)
 
     return load
 
@@ -111,7 +125,8 @@ def run_job(job: Job, engine: Engine, max_pixels: int) -> dict:
     if job.mask is not None:
         guidance, kind = decode_mask(job.mask, shape, max_pixels), "mask"
     else:
-        guidance, kind = mask_from_box(image, parse_box(job.box or "", shape)), "box"
+        box = parse_box(job.box or "", shape)
+        guidance, kind = mask_from_box(image, box, max_side=GRABCUT_SIDE), "box"
     background = _background(job, shape, max_pixels)
     alpha = engine(image, guidance)
     fg = fgmod.estimate_foreground(image, alpha)
@@ -141,16 +156,8 @@ def _background(job: Job, shape: tuple[int, int], max_pixels: int) -> np.ndarray
     return np.broadcast_to(np.array(rgb[:3], np.float32) / 255.0, (*shape, 3)).copy()
 
 
-async def _read(upload: UploadFile | None, field_name: str, limit_mb: float) -> bytes | None:
-    if upload is None:
-        return None
-    data = await upload.read()
-    if len(data) > limit_mb * MB:
-        raise RequestError(
-            413,
-            f"{field_name}: {len(data) / MB:.2g} MB is over this server's {limit_mb:g} MB limit",
-        )
-    return data
+async def _read(upload: UploadFile | None) -> bytes | None:
+    return None if upload is None else await upload.read()
 
 
 def create_app(
@@ -158,6 +165,7 @@ def create_app(
 ) -> FastAPI:
     """The app; `load_engine(name) -> Engine` replaces wildmatte's engines (tests)."""
     settings = settings or Settings()
+    settings = replace(settings, engine=default_engine(settings))
     if settings.engine not in settings.engines:
         raise ValueError(f"unknown engine {settings.engine!r}: expected one of {settings.engines}")
     # Keep multipart uploads in memory (Starlette spools files over 1 MB to a temp file); the
@@ -173,18 +181,11 @@ def create_app(
     app = FastAPI(title="wildmatte", docs_url=None, redoc_url=None)
     app.state.settings, app.state.queue, app.state.engines = settings, queue, engines
 
-    @app.middleware("http")
-    async def refuse_large_bodies(request: Request, call_next):
-        # Checked on the declared length, before any of the body is read, to answer with a
-        # clear line; the route's max_body_size stops a body sent without a length.
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return _error(
-                413,
-                f"the upload is {int(length) / MB:.1f} MB; this server accepts "
-                f"at most {settings.max_upload_mb:g} MB per file",
-            )
-        return await call_next(request)
+    app.add_middleware(Admission, settings=settings, queue=queue)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, err: RequestValidationError) -> JSONResponse:
+        return _error(422, validation_line(err.errors()))
 
     @app.exception_handler(RequestError)
     async def request_error(_: Request, err: RequestError) -> JSONResponse:
@@ -210,6 +211,7 @@ def create_app(
 
     @app.post("/api/matte", max_body_size=settings.max_body_bytes)
     async def matte(
+        request: Request,
         image: Annotated[UploadFile | None, File()] = None,
         mask: Annotated[UploadFile | None, File()] = None,
         box: Annotated[str | None, Form()] = None,
@@ -227,16 +229,16 @@ def create_app(
             raise RequestError(
                 400, f"engine: unknown {engine!r}; expected one of {', '.join(settings.engines)}"
             )
-        limit = settings.max_upload_mb
         job = Job(
-            image=await _read(image, "image", limit),
+            image=await _read(image),
             engine=engine,
-            mask=await _read(mask, "mask", limit),
+            mask=await _read(mask),
             box=box,
             background=background,
-            background_image=await _read(background_image, "background", limit),
+            background_image=await _read(background_image),
         )
-        return await queue.run(_work, job, engines, settings.max_pixels)
+        ticket = getattr(request.state, "ticket", None)  # taken by Admission
+        return await queue.run(_work, job, engines, settings.max_pixels, ticket=ticket)
 
     return app
 
@@ -259,6 +261,50 @@ def _work(job: Job, engines: EngineCache, max_pixels: int) -> dict:
         raise RequestError(
             500, f"matting failed: {type(err).__name__}: {first_line(err)}"
         ) from None
+
+
+class Admission:
+    """ASGI middleware in front of POST /api/matte: refuses a request over the size limit
+    (its declared Content-Length) or one the queue has no place for, before any of its body
+    is read; otherwise takes the request's place, handed to its job or given back at the end.
+    (A body sent without a length is cut off by the route's `max_body_size`.)"""
+
+    def __init__(self, app, settings: Settings, queue: JobQueue) -> None:
+        self.app, self.settings, self.queue = app, settings, queue
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/matte" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.settings.max_body_bytes:
+            limit = self.settings.max_upload_mb
+            message = f"the upload is {int(length) / MB:.1f} MB; this server accepts at most "
+            await _error(413, message + f"{limit:g} MB per request")(scope, receive, send)
+            return
+        try:
+            ticket: Ticket = self.queue.admit()
+        except Busy as err:
+            await _error(503, str(err), {"Retry-After": "5"})(scope, receive, send)
+            return
+        scope.setdefault("state", {})["ticket"] = ticket
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if not ticket.submitted:
+                ticket.release()
+
+
+def validation_line(errors: Sequence[dict]) -> str:
+    """FastAPI's list of form errors as one line: 'image: expected a file upload; ...'."""
+    parts = []
+    for e in errors:
+        field_name = str(e.get("loc", ("form",))[-1])
+        text = first_line(Exception(e.get("msg", "invalid")))
+        if "UploadFile" in text:
+            text = "expected a file upload"
+        parts.append(f"{field_name}: {text}")
+    return "; ".join(parts) or "the form could not be read"
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:

@@ -17,6 +17,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from wildmatte.inference import prompts
 from wildmatte.inference.io import to_uint
 
+MIN_SIDE = 8  # px: the smallest photo, mask or background the demo takes
+
 
 class RequestError(Exception):
     """A bad request: `status` is the HTTP code, the message is for the user."""
@@ -43,6 +45,10 @@ def _open(data: bytes, field: str, max_pixels: int) -> Image.Image:
     except (UnidentifiedImageError, OSError, ValueError):
         raise RequestError(400, f"{field}: not a readable image (PNG, JPEG, WebP, ...)") from None
     w, h = image.size
+    if min(w, h) < MIN_SIDE:  # nothing to matte, and the foreground estimate needs a few pixels
+        raise RequestError(
+            400, f"{field}: {w}×{h} is too small; at least {MIN_SIDE}×{MIN_SIDE} pixels"
+        )
     if w * h > max_pixels:
         raise RequestError(
             413,
@@ -95,17 +101,11 @@ def _mask_channel(image: Image.Image) -> Image.Image:
 
 
 def parse_box(text: str, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """'x0,y0,x1,y1' in image pixels, clipped to the image, at least 2 px each way."""
+    """'x0,y0,x1,y1' in image pixels, clipped to the image: the CLI's parser and checks."""
     try:
-        x0, y0, x1, y1 = prompts.parse_box(text)
-    except ValueError:
-        raise RequestError(400, f"box: expected 'x0,y0,x1,y1' in pixels, got {text!r}") from None
-    h, w = shape
-    x0, x1 = sorted((min(max(x0, 0), w), min(max(x1, 0), w)))
-    y0, y1 = sorted((min(max(y0, 0), h), min(max(y1, 0), h)))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        raise RequestError(400, "box: too small; drag a box around the object")
-    return x0, y0, x1, y1
+        return prompts.check_box(prompts.parse_box(text), shape)
+    except ValueError as err:
+        raise RequestError(400, str(err)) from None
 
 
 def png_data_url(image: np.ndarray) -> str:

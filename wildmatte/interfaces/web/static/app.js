@@ -267,7 +267,7 @@ async function loadInfo() {
     select.add(option);
   }
   $("#limits").textContent =
-    `Up to ${info.max_upload_mb} MB and ${info.max_megapixels} megapixels. Stays in memory; nothing is stored.`;
+    `Up to ${info.max_upload_mb} MB per request and ${info.max_megapixels} megapixels per image. Stays in memory; nothing is stored.`;
 }
 
 loadInfo().catch(() => setStatus("Cannot reach the server.", "error"));
