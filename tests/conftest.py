@@ -1,10 +1,20 @@
-"""Shared fixtures: tiny starter-like data made on the fly."""
+"""Shared fixtures: tiny starter-like data made on the fly; a cache folder of the test run's own."""
 
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory):
+    """The ONNX exports (and anything else cached) go to a temporary folder, not ~/.cache:
+    WILDMATTE_CACHE is also what the CLI subprocesses of the tests inherit."""
+    with pytest.MonkeyPatch.context() as mp:
+        cache = tmp_path_factory.mktemp("cache")
+        mp.setenv("WILDMATTE_CACHE", str(cache))
+        yield cache
 
 
 def make_rgba_folder(folder: Path, n: int = 6, size: int = 72, seed: int = 0) -> Path:
