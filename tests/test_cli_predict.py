@@ -266,6 +266,112 @@ def test_trimap_preset_reaches_the_classic_engine(tmp_path, capsys):
         alphas[preset] = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert alphas["paper"][outside].max() == 0
     assert alphas["noisy"][outside].max() > 0
-    with pytest.raises(SystemExit) as exit_:  # argparse: usage and one error line
-        main(["predict", str(img), "--mask", str(mask), "--trimap", "loose"])
-    assert exit_.value.code == 2 and "invalid choice: 'loose'" in capsys.readouterr().err
+    code = main(["predict", str(img), "--trimap", "loose", "-o", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'loose' is neither a preset (paper, noisy) nor a file" in err
+
+
+# --- --trimap FILE (pymatting's users) and `-` for stdin/stdout (rembg's) ---------------------
+
+
+def _disc_scene(folder: Path) -> tuple[Path, Path, np.ndarray]:
+    """A soft-edged orange disc on blue; its trimap file (0 / 128 / 255) and the trimap."""
+    yy, xx = np.mgrid[:H, :W]
+    alpha = np.clip(13.0 - np.hypot(yy - H / 2, xx - W / 2), 0, 1)[..., None]
+    image = alpha * np.array([40, 160, 240]) + (1 - alpha) * np.array([170, 80, 30])  # BGR
+    cv2.imwrite(str(folder / "disc.png"), np.rint(image).astype(np.uint8))
+    trimap = np.zeros((H, W), np.uint8)
+    cv2.circle(trimap, (W // 2, H // 2), 17, 128, -1)
+    cv2.circle(trimap, (W // 2, H // 2), 9, 255, -1)
+    cv2.imwrite(str(folder / "trimap.png"), trimap)
+    return folder / "disc.png", folder / "trimap.png", trimap
+
+
+def test_a_trimap_file_is_solved_as_it_is_by_a_classic_engine(tmp_path, capsys):
+    import pymatting
+
+    img, tri, trimap = _disc_scene(tmp_path)
+    code, _, err = _run(
+        capsys, img, "--trimap", tri, "--engine", "classic", "-o", tmp_path / "a.png"
+    )
+    assert code == 0, err
+    alpha = cv2.imread(str(tmp_path / "a.png"), cv2.IMREAD_UNCHANGED)
+    image = cv2.cvtColor(cv2.imread(str(img)), cv2.COLOR_BGR2RGB).astype(np.float64) / 255
+    expected = pymatting.estimate_alpha_cf(image, trimap / 255.0)
+    assert np.abs(alpha / 255.0 - np.clip(expected, 0, 1)).max() <= 1 / 255 + 1e-6
+    assert (alpha[trimap == 255] == 255).all() and (alpha[trimap == 0] == 0).all()
+    assert 0 < alpha[trimap == 128].mean() < 255
+
+
+def test_a_learned_engine_takes_a_trimap_as_guidance_and_keeps_its_sure_regions(tmp_path, capsys):
+    from wildmatte.inference.trimap import TrimapEngine, read_trimap
+
+    img, tri, trimap = _disc_scene(tmp_path)
+    code, _, err = _predict_trimap(capsys, img, tri, tmp_path / "a.png")
+    assert code == 0, err
+    alpha = cv2.imread(str(tmp_path / "a.png"), cv2.IMREAD_UNCHANGED)
+    assert (alpha[trimap == 255] == 255).all() and (alpha[trimap == 0] == 0).all()
+    seen = []
+
+    def model(image, guidance):
+        seen.append(guidance)
+        return np.full(guidance.shape, 0.5, np.float32)
+
+    model.name = "model"
+    out = TrimapEngine(model, read_trimap(tri))(np.zeros((H, W, 3), np.float32), None)
+    assert np.array_equal(seen[0] > 0, trimap > 0)  # unknown and foreground: the mask
+    assert np.array_equal(out, np.select([trimap == 255, trimap == 128], [1.0, 0.5], 0.0))
+
+
+def _predict_trimap(capsys, img, tri, out, *extra):
+    weights = ("--engine", "prn", "--init", "random", "--model", "prn-tiny")
+    return _run(capsys, img, "--trimap", tri, "-o", out, *weights, *extra)
+
+
+def test_bad_trimap_use_is_one_line(tmp_path, capsys):
+    img, tri, _ = _disc_scene(tmp_path)
+    out = tmp_path / "a.png"
+    cases = [
+        (("--trimap", tmp_path / "nope.png"), "is neither a preset (paper, noisy) nor a file"),
+        (("--trimap", tri, "--mask", tri), "give --mask MASK, --box X0,Y0,X1,Y1 or --trimap FILE"),
+    ]
+    for extra, words in cases:
+        code, _, err = _run(capsys, img, *extra, "-o", out, "--engine", "guidance")
+        assert code == 2 and words in _one_error_line(err)
+    cv2.imwrite(str(tmp_path / "black.png"), np.zeros((H, W), np.uint8))
+    code, _, err = _run(capsys, img, "--trimap", tmp_path / "black.png", "-o", out)
+    assert code == 2 and "black.png: trimap is all background (0)" in _one_error_line(err)
+    code, _, err = _run(capsys, "--images", tmp_path, "--out", tmp_path / "o", "--trimap", tri)
+    assert code == 2 and "a trimap FILE is for one IMAGE" in _one_error_line(err)
+    assert not out.exists()
+
+
+def _stdio(monkeypatch, data: bytes):
+    """Standard input holding `data`, and a standard output whose bytes can be read back."""
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    stdout = io.TextIOWrapper(io.BytesIO())
+    monkeypatch.setattr(sys, "stdout", stdout)
+    return stdout.buffer
+
+
+def test_dash_reads_the_image_from_stdin_and_writes_the_alpha_to_stdout(tmp_path, monkeypatch):
+    img, mask = _photo(tmp_path / "a.png"), _mask(tmp_path / "m.png")
+    assert main(["predict", str(img), "--mask", str(mask), "-o", str(tmp_path / "file.png")]) == 0
+    out = _stdio(monkeypatch, img.read_bytes())
+    assert main(["predict", "-", "--mask", str(mask), "-o", "-"]) == 0
+    assert out.getvalue() == (tmp_path / "file.png").read_bytes()  # the same PNG, on stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "file.png", "m.png"]
+
+
+def test_dash_errors_are_one_line_naming_dash(tmp_path, monkeypatch, capsys):
+    mask = _mask(tmp_path / "m.png")
+    for data, words in ((b"", "-: no image on standard input"), (b"junk", "-: not a readable")):
+        out = _stdio(monkeypatch, data)
+        code = main(["predict", "-", "--mask", str(mask), "-o", "-"])
+        line = _one_error_line(capsys.readouterr().err)
+        assert code in (1, 2) and words in line and "/tmp" not in line and not out.getvalue()
+    _stdio(monkeypatch, _photo(tmp_path / "a.png").read_bytes())
+    code = main(["predict", "-", "--mask", str(mask), "-o", "-", "--cutout"])
+    assert code == 2 and "--cutout: with -o - (stdout) give its file" in capsys.readouterr().err

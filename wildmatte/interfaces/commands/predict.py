@@ -1,9 +1,16 @@
-"""`wildmatte predict`: one image and mask, or folders of them matched by file stem."""
+"""`wildmatte predict`: one image and mask, or folders of them matched by file stem.
+
+`-` stands for standard input (the image) and standard output (the alpha PNG, `-o -`), as rembg's
+users expect: they pass through a temporary folder, and messages name them `-`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -18,6 +25,9 @@ from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
 from wildmatte.inference.prompts import Box, parse_box, read_boxes
 from wildmatte.inference.shard import parse_shard, take_shard
+from wildmatte.inference.trimap import GUIDANCE_THRESHOLD, TrimapEngine, read_trimap
+
+STDIO = "-"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "IMAGE --mask MASK -o OUT.png. Folders: --images DIR --masks DIR --out DIR "
         "(matched by file stem; outputs OUT/<stem>.png).",
     )
-    p.add_argument("image", nargs="?", type=Path, help="the photo")
+    p.add_argument("image", nargs="?", type=Path, help="the photo (- reads it from stdin)")
     p.add_argument("--mask", type=Path, help="guidance mask for IMAGE (grey/binary image)")
     p.add_argument("--box", help="X0,Y0,X1,Y1: the object's box instead of a mask (GrabCut)")
-    p.add_argument("-o", "--output", type=Path, help="alpha PNG for IMAGE")
+    p.add_argument("-o", "--output", type=Path, help="alpha PNG for IMAGE (- writes it to stdout)")
     p.add_argument("--images", type=Path, help="folder of photos")
     p.add_argument("--masks", type=Path, help="folder of masks named like the photos")
     p.add_argument("--boxes", type=Path, help="CSV/JSON of boxes by stem instead of --masks")
@@ -49,10 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--trimap",
-        choices=tuple(TRIMAPS),
         default="paper",
-        help="classic engines: the trimap preset for a tight mask (paper, default) or a "
-        "segmenter-like one (noisy)",
+        metavar="PRESET|FILE",
+        help="classic engines: the trimap made from the mask, for a tight one (paper, default) or "
+        "a segmenter-like one (noisy). Or FILE: your own trimap for IMAGE instead of --mask (0 "
+        "background, 128 unknown, 255 foreground): the classic engines solve on it as it is; the "
+        "learned ones take its unknown and foreground as the mask, then keep its sure regions",
     )
     p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument(
@@ -137,6 +149,10 @@ def _pairs(args) -> tuple[list[tuple[Path, Path, Outputs]], list[str]]:
     a missing mask raises per file later."""
     if not args.images.is_dir():
         raise InputError(args.images, "not a folder")
+    if _trimap_file(args) is not None:
+        raise InputError(
+            "--trimap", "a trimap FILE is for one IMAGE; folders take --masks or --boxes"
+        )
     if args.out.exists() and not args.out.is_dir():
         raise InputError(args.out, "is a file, not a folder")
     everything = _image_files(args.images)
@@ -180,9 +196,24 @@ def _box_prompts(args, images: list[Path]) -> dict[str, Box | None]:
     return {img.stem: boxes.get(img.stem) for img in images}
 
 
+def _trimap_file(args) -> Path | None:
+    """The user's own trimap, or None for a preset name."""
+    if args.trimap in TRIMAPS:
+        return None
+    path = Path(args.trimap)
+    if not path.is_file():
+        presets = ", ".join(TRIMAPS)
+        raise InputError("--trimap", f"{args.trimap!r} is neither a preset ({presets}) nor a file")
+    return path
+
+
 def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
-    if (args.mask is None) == (args.box is None) or args.output is None:
-        raise InputError(args.image, "give --mask MASK (or --box X0,Y0,X1,Y1) and -o OUT.png")
+    trimap = _trimap_file(args)
+    guides = sum(g is not None for g in (args.mask, args.box, trimap))
+    if guides != 1 or args.output is None:
+        raise InputError(
+            args.image, "give --mask MASK, --box X0,Y0,X1,Y1 or --trimap FILE (one) and -o OUT.png"
+        )
     if args.shard:
         raise InputError("--shard", "splits a folder: use it with --images DIR")
     o = args.output
@@ -194,7 +225,7 @@ def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
         args.bits,
     )
     if args.box is None:
-        return [(args.image, args.mask, outputs)]
+        return [(args.image, trimap or args.mask, outputs)]
     try:
         return [(args.image, parse_box(args.box), outputs)]
     except ValueError as err:
@@ -217,7 +248,7 @@ def _engine(args):
         hires=hires,
         init=args.init,
         model=args.model,
-        trimap=args.trimap,
+        trimap=args.trimap if args.trimap in TRIMAPS else "paper",
     )
 
 
@@ -246,7 +277,41 @@ def _check(args, jobs) -> None:
 
 def _options(args) -> Options:
     limit = None if args.max_megapixels is None else validate.max_pixels(args.max_megapixels)
-    return Options(args.threshold, args.resize_mask, limit)
+    # A trimap read as a mask: its unknown and foreground are the guidance.
+    threshold = args.threshold if args.trimap in TRIMAPS else GUIDANCE_THRESHOLD
+    return Options(threshold, args.resize_mask, limit)
+
+
+@dataclass
+class Pipes:
+    """The temporary files standing in for `-`: stdin's image, the alpha bound for stdout."""
+
+    image: Path | None = None
+    alpha: Path | None = None
+
+    def shown(self, text: str) -> str:
+        """A message with the temporary paths named as the user gave them: `-`."""
+        for path in (self.image, self.alpha):
+            if path is not None:
+                text = text.replace(str(path), STDIO)
+        return text
+
+
+def _pipes(args, folder: Path) -> Pipes:
+    """Swap `-` in IMAGE and -o for files in `folder` (stdin is read now)."""
+    pipes = Pipes()
+    if args.image is not None and str(args.image) == STDIO:
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise InputError(STDIO, "no image on standard input")
+        pipes.image = args.image = folder / "stdin"
+        pipes.image.write_bytes(data)
+    if args.output is not None and str(args.output) == STDIO:
+        for name, value in (("--cutout", args.cutout), ("--composite", args.composite)):
+            if value is True:
+                raise InputError(name, "with -o - (stdout) give its file: --cutout OUT.png")
+        pipes.alpha = args.output = folder / "alpha.png"
+    return pipes
 
 
 def run(args) -> int:
@@ -254,12 +319,29 @@ def run(args) -> int:
         raise InputError("wildmatte predict", "give either IMAGE --mask M -o OUT or --images DIR")
     if args.images is not None and args.out is None:
         raise InputError(args.images, "give the output folder with --out DIR")
+    with contextlib.ExitStack() as stack:
+        uses_stdio = STDIO in (str(args.image), str(args.output))
+        folder = stack.enter_context(tempfile.TemporaryDirectory()) if uses_stdio else None
+        pipes = _pipes(args, Path(folder)) if folder else Pipes()
+        try:
+            return _run(args, pipes)
+        except InputError as err:
+            if err.path in (str(pipes.image), str(pipes.alpha)):
+                raise InputError(STDIO, err.problem) from None
+            raise
+
+
+def _run(args, pipes: Pipes) -> int:
     jobs, failed = (_single(args), []) if args.image is not None else _pairs(args)
     _check(args, jobs)
+    options = _options(args)
+    trimap = _trimap_file(args)
+    trimap = read_trimap(trimap, options.max_pixels) if trimap else None
     for msg in failed:
         print(f"wildmatte: error: {msg}", file=sys.stderr)
     engine = _engine(args)
-    options = _options(args)
+    if trimap is not None:
+        engine = TrimapEngine(engine, trimap)
     written = 0
     total = len(jobs) + len(failed)
     bar = tqdm(jobs, desc=f"matting ({engine.name})", unit="image", disable=total == 1)
@@ -269,18 +351,22 @@ def run(args) -> int:
                 raise InputError(image, f"no box for {image.stem!r} in {args.boxes}")
             paths = matte_file(engine, image, mask, outputs, options)
         except WildmatteError as err:
-            failed.append(str(err))
-            tqdm.write(f"wildmatte: error: {err}", file=sys.stderr)
+            failed.append(pipes.shown(str(err)))
+            tqdm.write(f"wildmatte: error: {failed[-1]}", file=sys.stderr)
             continue
         except Exception as err:  # a bad file must not stop the batch
             msg = f"{image}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-            failed.append(msg)
-            tqdm.write(f"wildmatte: error: {msg}", file=sys.stderr)
+            failed.append(pipes.shown(msg))
+            tqdm.write(f"wildmatte: error: {failed[-1]}", file=sys.stderr)
             continue
         written += 1
+        if pipes.alpha is not None:
+            sys.stdout.buffer.write(pipes.alpha.read_bytes())
+            sys.stdout.flush()
         if total == 1:
             for p in paths:
-                print(f"wrote {p}")
+                if p != pipes.alpha:  # stdout holds the PNG: other lines go to stderr
+                    print(f"wrote {p}", file=sys.stderr if pipes.alpha else sys.stdout)
     if total > 1:
         print(f"{written} of {total} images matted with {engine.name}; {len(failed)} failed")
         if written:
