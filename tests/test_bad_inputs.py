@@ -718,7 +718,54 @@ OPTION_CASES = [
         2,
         "takes no --weights",
     ),
+    _cli("box-inf", "--box 0,0,inf,300", lambda d: boxed(d, "0,0,inf,300"), 2, "finite numbers"),
+    _cli("box-1e400", "--box 0,0,1e400,300", lambda d: boxed(d, "0,0,1e400,300"), 2, "finite"),
+    _cli("box-inverted", "--box 40,30,10,5", lambda d: boxed(d, "40,30,10,5"), 1, "is inverted"),
+    _cli(
+        "trimap-missing",
+        "--trimap FILE that does not exist",
+        lambda d: trimapped(d, d / "nope.png"),
+        2,
+        "is neither a preset (paper, noisy) nor a file",
+    ),
+    _cli(
+        "trimap-black",
+        "--trimap FILE all background",
+        lambda d: trimapped(d, mask(d / "t.png", value=0)),
+        2,
+        "trimap is all background",
+    ),
+    _cli(
+        "panoptic-batch-0",
+        "panoptic --batch 0",
+        lambda d: panoptic(d, photo(d / "l.png", channels=1), "--batch", "0"),
+        2,
+        "--batch: 0 must be at least 1",
+    ),
+    _cli(
+        "panoptic-colour-labels",
+        "panoptic: colour label map without --coco-json",
+        lambda d: panoptic(d, photo(d / "l.png")),
+        2,
+        "a colour label map (its channels differ)",
+    ),
 ]
+
+
+def boxed(d: Path, box: str) -> list:
+    out = d.parent / "out" / "a.png"
+    return ["predict", photo(d / "p.png"), "--box", box, "-o", out, "--engine", "guidance"]
+
+
+def trimapped(d: Path, trimap: Path) -> list:
+    out = d.parent / "out" / "a.png"
+    return ["predict", photo(d / "p.png"), "--trimap", trimap, "-o", out, "--engine", "guidance"]
+
+
+def panoptic(d: Path, labels: Path, *extra) -> list:
+    out = d.parent / "out"
+    engine = ("--engine", "guidance")
+    return ["panoptic", photo(d / "p.png"), "--segments", labels, "--out", out, *engine, *extra]
 
 
 def _device_cuda_case() -> Case:
