@@ -8,6 +8,11 @@ import sys
 from wildmatte.errors import WildmatteError
 from wildmatte.inference.engines import ENGINES, Engine
 
+# Two requests at once keep two cores busy: a request's GrabCut, decoding and PNG encoding run on
+# one thread, and the model's threads spin less with two calls in flight (benchmarks/serve_load.py
+# measured 0.59 against 0.72 CPU-seconds a request at 640×448).
+WORKERS = 2
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -32,7 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="per request: photo, mask and background together (default 25)",
     )
     p.add_argument("--max-megapixels", type=float, default=12.0, help="per image (default 12)")
-    p.add_argument("--workers", type=int, default=1, help="requests matted at once (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"requests matted at once (default {WORKERS}: one runs the model while another "
+        "does its GrabCut and encoding)",
+    )
     p.add_argument(
         "--queue", type=int, default=16, help="requests that may wait; more get 503 (default 16)"
     )

@@ -62,7 +62,7 @@ class Settings:
     device: str | None = None
     max_upload_mb: float = 25.0  # per request: photo, mask and background together
     max_megapixels: float = 12.0  # per image; the model's memory grows with the pixel count
-    workers: int = 1  # requests matted at once
+    workers: int = 2  # requests matted at once (see commands/serve.py's WORKERS)
     queue: int = 16  # requests waiting behind them before the server answers 503
     engines: tuple[str, ...] = field(default_factory=lambda: tuple(engines_mod.ENGINES))
 
