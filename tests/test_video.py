@@ -1,6 +1,8 @@
-"""`wildmatte video`: propagation quality on a synthetic clip, streaming outputs, resume, and
+"""`wildmatte video`: propagation quality on synthetic clips (flat objects, a model that drops
+a part, an object leaving the frame), collapse detection, streaming outputs, resume, and
 one-line errors for bad input with nothing half-written left behind."""
 
+import os
 from pathlib import Path
 
 import cv2
@@ -8,12 +10,13 @@ import numpy as np
 import pytest
 from scenes import moving_clip
 
-from wildmatte.applications.propagate import FlowPropagator, keep_overlapping
-from wildmatte.applications.video import matte, matte_clip
+from wildmatte.applications.propagate import FlowPropagator, guidance_kernel, keep_overlapping
+from wildmatte.applications.video import matte, matte_carried, matte_clip
 from wildmatte.evaluation.metrics import sad
 from wildmatte.evaluation.temporal import dtssd_per_frame
 from wildmatte.inference.engines import GuidanceEngine
 from wildmatte.interfaces.cli import main
+from wildmatte.interfaces.commands import video as video_command
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -38,9 +41,10 @@ def test_propagation_from_the_first_mask_against_per_frame_masks():
     No dilation (kernel 1) so the masks compare with the ground truth's.
 
     Measured (8 frames, 96×128, 5 px/frame, passing in front of a still object), per frame:
-    propagated IoU 1.00 0.98 0.95 0.89 0.86 0.83 0.80 0.75, SAD 0.094 … 0.248 (growing as the
-    mask lags the object), dtSSD 6.8 … 12.9; per-frame ground-truth masks: IoU 1.00,
-    SAD 0.094 and dtSSD 6.6 in every frame (the binarised soft edge).
+    propagated IoU 1.00 0.92 0.91 0.89 0.85 0.83 0.83 0.82, SAD 0.094 … 0.194 (the guidance,
+    the union of the carried shape and the pixel-wise carry, runs a little wide), dtSSD 8.6 …
+    13.2; per-frame ground-truth masks: IoU 1.00, SAD 0.094 and dtSSD 6.6 in every frame.
+    (Before the shape was carried as a whole: IoU fell to 0.75 and SAD rose to 0.25.)
     """
     frames, gt, _ = moving_clip()
     engine = GuidanceEngine()
@@ -51,8 +55,8 @@ def test_propagation_from_the_first_mask_against_per_frame_masks():
     )
     prop, ref = _report("propagated", propagated, gt), _report("gt masks", per_frame, gt)
     assert min(ref["IoU"]) == 1.0
-    assert min(prop["IoU"]) >= 0.72 and prop["IoU"][1] >= 0.95
-    assert max(prop["SAD"]) <= 0.28 and max(prop["dtSSD"]) <= 15.0
+    assert min(prop["IoU"]) >= 0.8 and prop["IoU"][1] >= 0.9
+    assert max(prop["SAD"]) <= 0.21 and max(prop["dtSSD"]) <= 15.0
     assert max(ref["SAD"]) <= 0.1 and max(ref["dtSSD"]) <= 7.0
 
 
@@ -74,6 +78,93 @@ def test_keep_overlapping_drops_stray_components():
     kept = keep_overlapping(binary, core)
     assert kept[2:8, 2:8].all() and not kept[12:18, 12:18].any()
     assert keep_overlapping(binary, np.zeros_like(binary)).sum() == 36  # the largest if none
+
+
+def _disc_clip(centres, shape=(96, 128), radius=18, seed=5, textured=False):
+    """A disc (flat red, or red with a texture that moves with it) at each centre over a
+    textured background: (frames, true masks)."""
+    rng = np.random.default_rng(seed)
+    bg = cv2.GaussianBlur(rng.uniform(0, 1, (*shape, 3)).astype(np.float32), (0, 0), 1.0)
+    tex = cv2.GaussianBlur(rng.uniform(0, 0.5, (*shape, 3)).astype(np.float32), (0, 0), 1.0)
+    tex = tex + np.float32([0.5, 0.1, 0.1]) if textured else np.full_like(tex, (0.85, 0.15, 0.15))
+    frames, masks = [], []
+    for x, y in centres:
+        mask = np.zeros(shape, np.uint8)
+        cv2.circle(mask, (x, y), radius, 1, -1)
+        fg = np.roll(tex, (y, x), axis=(0, 1))  # the texture moves with the disc
+        frame = np.where(mask[..., None] > 0, fg, bg)
+        frames.append(frame.astype(np.float32))
+        masks.append(mask.astype(np.float32))
+    return np.stack(frames), np.stack(masks)
+
+
+def test_a_flat_object_is_kept_where_flow_is_a_guess():
+    """Inside a flat disc any motion matches, so the forward-backward check dropped about half
+    of it in one frame, and the model given that ragged guidance returned almost nothing; there
+    the previous alpha is now kept, and the guidance covers the moved disc."""
+    frames, masks = _disc_clip([(150, 120), (154, 121)], shape=(240, 320), radius=40)
+    guide = FlowPropagator().next_mask(frames[0], frames[1], masks[0])
+    assert guide[masks[1] > 0].mean() >= 0.99
+    assert guide.sum() <= 1.6 * masks[1].sum()  # the dilation (5 px), not the whole frame
+
+
+class _Forgetful:
+    """A guidance engine that drops the object's left half on frames 3-5 (as a model may when
+    another object hides it, or it looks like the background)."""
+
+    name = "forgetful"
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, image, guidance):
+        self.calls += 1
+        alpha = (guidance > 0.5).astype(np.float32)
+        if 3 <= self.calls <= 5:
+            xs = np.flatnonzero(alpha.any(axis=0))
+            alpha[:, : (xs[0] + xs[-1]) // 2] = 0
+        return alpha
+
+
+def test_a_part_the_model_drops_comes_back():
+    """The object's shape is carried as a whole, so the guidance still covers a part that the
+    model dropped for a few frames, and the model can matte it again."""
+    frames, masks = _disc_clip([(30 + 3 * t, 48) for t in range(10)], textured=True)
+    alphas = list(matte_clip(_Forgetful(), frames, masks[0], FlowPropagator(kernel=1)))
+    ious = [_iou(a, m) for a, m in zip(alphas, masks)]
+    assert max(ious[2:5]) < 0.7  # dropped (calls 3-5 are frames 2-4) …
+    assert ious[5] >= 0.95 and min(ious[5:]) >= 0.8, ious  # … and back (the guidance engine
+    # cannot trim the guidance as a model would, so it widens a little after)
+
+
+def test_an_object_that_leaves_the_frame_leaves_an_empty_mask():
+    """With a model that mattes only the object inside the guidance (here an oracle), the
+    guidance follows the object out of the frame and then stays empty."""
+    frames, masks = _disc_clip([(60 + 4 * t, 48) for t in range(25)], textured=True)
+    assert masks[-3:].sum() == 0  # gone for the last frames
+    truth = iter(masks)
+
+    def oracle(image, guidance):
+        return (guidance > 0.5) * next(truth)
+
+    propagator = FlowPropagator(kernel=1)
+    alphas = list(matte_clip(oracle, frames, masks[0], propagator))
+    assert min(_iou(a, m) for a, m in zip(alphas[:-3], masks)) >= 0.9
+    assert not propagator.shape.any()  # nothing left stuck to the edge
+
+
+def test_a_collapse_is_matted_again_with_the_tight_guidance():
+    frames, masks = _disc_clip([(40, 48), (43, 48)])
+    k = guidance_kernel(masks[1].shape)
+    guide = cv2.dilate(masks[1], np.ones((k, k)))  # as FlowPropagator dilates
+
+    def picky(image, guidance):  # loses the object when the guidance is loose
+        return guidance * (guidance.sum() <= masks[1].sum() * 1.05)
+
+    alpha, lost = matte_carried(picky, frames[1], guide, masks[0])
+    assert not lost and _iou(alpha, masks[1]) >= 0.95
+    alpha, lost = matte_carried(lambda i, g: np.zeros_like(g), frames[1], guide, masks[0])
+    assert lost and not alpha.any()
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -204,7 +295,11 @@ def test_resume_continues_after_the_last_written_frame(tmp_path, clip, capsys):
     stale.write_bytes(b"half a png")  # what a killed write leaves behind
     code, stdout, _ = _run(capsys, *args, "--resume")
     assert code == 0 and "4 frames matted" in stdout
-    np.testing.assert_array_equal(_read(out / "alpha"), full)
+    resumed = _read(out / "alpha")
+    np.testing.assert_array_equal(resumed[:4], full[:4])
+    # Not bit for bit after that: a resumed run carries the object's shape from the last kept
+    # alpha, the first run from the first mask.
+    assert min(_iou(a / 255, b / 255) for a, b in zip(resumed[4:], full[4:])) >= 0.75
     assert not stale.exists()
 
 
@@ -255,3 +350,69 @@ def test_a_frame_of_another_size_stops_the_run_without_a_half_written_video(tmp_
     assert "frame 5 is 60×50, frame 0 is 128×96" in _one_error(code, err)
     assert len(list((out / "alpha").glob("*.png"))) == 5  # complete frames, kept for --resume
     assert not (out / "comp.mp4").exists() and not list(out.rglob(".*"))
+
+
+def test_without_engine_video_uses_the_default_engine(tmp_path, clip, capsys, monkeypatch):
+    monkeypatch.setattr(video_command, "default_engine_name", lambda *a: "guidance")
+    code = main(["video", str(clip["folder"]), "--mask", str(clip["mask"]), "--out", str(tmp_path)])
+    assert code == 0 and "matted with guidance" in capsys.readouterr().out
+
+
+def test_a_lost_object_warns_in_one_line_and_exits_non_zero(tmp_path, clip, capsys, monkeypatch):
+    calls = []
+
+    def vanishing(image, guidance):  # the object is gone from the third frame on
+        calls.append(1)
+        return guidance if len(calls) <= 2 else np.zeros_like(guidance)
+
+    vanishing.name = "vanishing"
+    monkeypatch.setattr(video_command, "get_engine", lambda *a, **k: vanishing)
+    out = tmp_path / "out"
+    code, stdout, err = _run(capsys, clip["folder"], "--mask", clip["mask"], "--out", out)
+    line = _one_error(code, err)
+    assert code == video_command.LOST_EXIT and "8 frames matted" in stdout
+    assert str(clip["folder"]) in line and "lost the object in 6 frame(s) (2, 3, 4, 5, 6 …)" in line
+    assert len(list((out / "alpha").glob("*.png"))) == 8
+
+
+@pytest.mark.parametrize("name", ["c.gif", "c.png"])
+def test_a_composite_that_is_not_a_video_is_refused(tmp_path, clip, capsys, name):
+    out = tmp_path / "out"
+    code, _, err = _run(
+        capsys, clip["folder"], "--mask", clip["mask"], "--out", out, "--composite", tmp_path / name
+    )
+    assert f"{name}: the composite must be an .mp4 or .avi video" in _one_error(code, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.png", "frames"]
+
+
+def test_an_unwritable_composite_is_one_line(tmp_path, clip, capsys):
+    out = tmp_path / "out"
+    bad = tmp_path / "first.png" / "c.mp4"  # under a file: no folder can be made there
+    code, _, err = _run(
+        capsys, clip["folder"], "--mask", clip["mask"], "--out", out, "--composite", bad
+    )
+    assert str(bad) in _one_error(code, err) and "is not a folder" in err
+    code, _, err = _run(
+        capsys,
+        clip["folder"],
+        "--mask",
+        clip["mask"],
+        "--out",
+        out,
+        "--composite",
+        "/proc/nope/c.mp4",
+    )
+    assert "/proc/nope/c.mp4: " in _one_error(code, err)
+
+
+def test_resume_removes_the_killed_runs_composite_temp(tmp_path, clip, capsys):
+    out = tmp_path / "out"
+    comp = tmp_path / "comp.mp4"
+    args = (clip["folder"], "--mask", clip["mask"], "--out", out, "--composite", comp)
+    assert _run(capsys, *args)[0] == 0
+    stale = tmp_path / ".comp.mp4.k1ll3d.tmp.mp4"  # what a SIGKILL mid-run leaves
+    stale.write_bytes(b"half a video")
+    os.utime(stale, (1e9, 1e9))
+    assert _run(capsys, *args, "--resume")[0] == 0
+    assert not stale.exists() and _count(comp)[0] == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["comp.mp4", "first.png", "frames", "out"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ from wildmatte.inference.io import to_uint
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 FOLDER_FPS = 25.0  # a folder of frames has no rate of its own
+# What the composite can be: OpenCV "writes" other names too (.gif, .png: as an image sequence
+# of hidden files, one frame in the named file), so only these are accepted.
+COMPOSITE_SUFFIXES = (".mp4", ".avi")
+_STARTED = time.time()
 
 
 @dataclass
@@ -86,16 +91,53 @@ def looped(clip: Clip) -> Iterator[np.ndarray]:
             raise InputError(clip.path, "no frames")
 
 
+def check_composite(path: str | os.PathLike) -> None:
+    """InputError unless `path` names an .mp4 or .avi that could be made (checked before any
+    work; `VideoSink` makes its folder)."""
+    path = Path(path)
+    if path.suffix.lower() not in COMPOSITE_SUFFIXES:
+        raise InputError(path, "the composite must be an .mp4 or .avi video")
+    if path.is_dir():
+        raise InputError(path, "the composite is a folder: name a video file")
+    above = next(p for p in path.absolute().parents if p.exists())
+    if not above.is_dir():
+        raise InputError(path, f"{above} is not a folder")
+    if not os.access(above, os.W_OK):
+        raise InputError(path, f"{above} is not writable")
+
+
+def _tmp_pattern(path: Path) -> tuple[str, str]:
+    return f".{path.name}.", f".tmp{path.suffix}"  # OpenCV picks the container by the suffix
+
+
+def remove_stale_sink(path: str | os.PathLike) -> list[Path]:
+    """The temp files of `path` that a killed run left (older than this process)."""
+    path = Path(path)
+    prefix, suffix = _tmp_pattern(path)
+    removed = []
+    for tmp in path.parent.glob(f"{prefix}*{suffix}"):
+        try:
+            if tmp.stat().st_mtime < _STARTED:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone meanwhile
+            continue
+    return removed
+
+
 class VideoSink:
     """An mp4 (or avi) written frame by frame to a temp file, moved into place on `close()`;
     `discard()` removes it, so a failed run leaves no half-written video."""
 
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix
-        )
+        check_composite(self.path)
+        prefix, suffix = _tmp_pattern(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=prefix, suffix=suffix)
+        except OSError as err:
+            raise InputError(self.path, f"cannot write here: {err.strerror or err}") from None
         os.close(fd)
         self.tmp = Path(tmp)
         fourcc = cv2.VideoWriter_fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))

@@ -12,16 +12,38 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
-from wildmatte.applications.frames import Clip, VideoSink, is_video_file, looped, open_clip
-from wildmatte.applications.propagate import FlowPropagator, Propagator
+from wildmatte.applications.frames import (
+    Clip,
+    VideoSink,
+    check_composite,
+    is_video_file,
+    looped,
+    open_clip,
+    remove_stale_sink,
+)
+from wildmatte.applications.propagate import FlowPropagator, Propagator, guidance_kernel
 from wildmatte.data.imageio import list_images, read_alpha
 from wildmatte.errors import InputError
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import Engine
 from wildmatte.inference.io import read_mask, write_png
+
+# The model lost the object when its alpha keeps under this share of both the carried mask and
+# the previous frame's alpha (an object does not halve in one frame; leaving the frame shrinks
+# the carried mask too, so that is not counted).
+COLLAPSE = 0.5
+
+
+@dataclass
+class VideoRun:
+    """What a run did: frames matted now, and the frames where the object was lost."""
+
+    matted: int
+    lost: list[int]
 
 
 @dataclass
@@ -51,12 +73,57 @@ def matte_clip(
 ) -> Iterator[np.ndarray]:
     """Alphas of a clip (in memory, one at a time) from the first frame's binary mask."""
     propagator = propagator or FlowPropagator()
+    start(propagator, first_mask)
     prev: tuple[np.ndarray, np.ndarray] | None = None
     for frame in frames:
-        mask = first_mask if prev is None else propagator.next_mask(prev[0], frame, prev[1])
-        alpha = matte(engine, frame, mask)
+        if prev is None:
+            alpha = matte(engine, frame, first_mask)
+        else:
+            guide = propagator.next_mask(prev[0], frame, prev[1])
+            alpha = matte_carried(engine, frame, guide, prev[1])[0]
         prev = (frame, alpha)
         yield alpha
+
+
+def area(alpha: np.ndarray) -> int:
+    return int((alpha >= 0.5).sum())
+
+
+def collapsed(
+    alpha: np.ndarray, carried: np.ndarray, prev_alpha: np.ndarray, still_lost: bool = False
+) -> bool:
+    """The object's area fell sharply in one frame: under COLLAPSE of the carried mask (the
+    guidance less its dilation) and of the previous alpha (of the carried mask alone while the
+    object is `still_lost` from the frame before)."""
+    before = area(carried) if still_lost else min(area(carried), area(prev_alpha))
+    limit = COLLAPSE * before
+    return limit > 0 and area(alpha) < limit
+
+
+def matte_carried(
+    engine: Engine,
+    frame: np.ndarray,
+    guide: np.ndarray,
+    prev_alpha: np.ndarray,
+    still_lost: bool = False,
+) -> tuple[np.ndarray, bool]:
+    """The alpha for propagated guidance, and whether the object was lost. On a collapse it
+    mattes again with the guidance less its dilation (a tighter hint sometimes holds) and keeps
+    the larger alpha."""
+    alpha = matte(engine, frame, guide)
+    k = guidance_kernel(frame.shape[:2])
+    carried = cv2.erode(guide, np.ones((k, k), np.uint8))
+    if not collapsed(alpha, carried, prev_alpha, still_lost):
+        return alpha, False
+    retry = matte(engine, frame, carried)
+    alpha = retry if area(retry) > area(alpha) else alpha
+    return alpha, collapsed(alpha, carried, prev_alpha, still_lost)
+
+
+def start(propagator: Propagator, mask: np.ndarray) -> None:
+    """Tell a propagator that keeps state (the object's shape) where the object starts."""
+    if hasattr(propagator, "start"):
+        propagator.start(mask)
 
 
 def matte(engine: Engine, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -87,8 +154,10 @@ def check_paths(
     if outputs.out.exists() and not outputs.out.is_dir():
         raise InputError(outputs.out, "output exists and is not a folder")
     bg = Path(outputs.background)
-    if outputs.composite is not None and outputs.composite.resolve() in inputs | {bg.resolve()}:
-        raise InputError(outputs.composite, "composite output would overwrite an input")
+    if outputs.composite is not None:
+        if outputs.composite.resolve() in inputs | {bg.resolve()}:
+            raise InputError(outputs.composite, "composite output would overwrite an input")
+        check_composite(outputs.composite)
 
 
 def _mask_files(folder: Path, clip: Clip) -> list[Path]:
@@ -133,8 +202,10 @@ def matte_video(
     resume: bool = False,
     threshold: int = 128,
     progress: bool = True,
-) -> int:
-    """Matte every frame of a video file or frames folder; returns the frames matted now.
+) -> VideoRun:
+    """Matte every frame of a video file or frames folder; returns the frames matted now and
+    the frames where the propagated object collapsed (see `collapsed`) and did not come back
+    on a second try (their alpha is written as the model gave it).
 
     Give the first frame's `mask` (later frames by `propagator`, optical flow by default) or a
     folder of per-frame `masks` (sorted by name, one per frame). With `resume`, frames whose
@@ -151,10 +222,10 @@ def matte_video(
         _frame_mask(mask_files[0], clip.size, threshold)  # fail early on a size mismatch
     background = _Background(outputs.background, clip.size) if outputs.composite else None
     propagator = propagator or FlowPropagator()
-    start = completed_frames(outputs) if resume else 0
+    start_at = completed_frames(outputs) if resume else 0
     _remove_stale_temps(outputs)
     sink = VideoSink(outputs.composite, clip.fps, clip.size) if outputs.composite else None
-    done = 0
+    done, lost = 0, []
     prev: tuple[np.ndarray, np.ndarray] | None = None
     bar = tqdm(total=clip.count, unit="frame", desc=f"video ({engine.name})", disable=not progress)
     try:
@@ -168,21 +239,27 @@ def matte_video(
                 )
             if mask_files is not None and i >= len(mask_files):
                 raise InputError(masks_dir, f"no mask for frame {i}")
-            if i < start:
-                alpha = read_alpha(outputs.alpha(i)) if sink or i == start - 1 else None
+            if i < start_at:
+                alpha = read_alpha(outputs.alpha(i)) if sink or i == start_at - 1 else None
             else:
                 if mask_files is not None:
-                    guide = _frame_mask(mask_files[i], clip.size, threshold)
+                    alpha = matte(engine, frame, _frame_mask(mask_files[i], clip.size, threshold))
                 elif prev is None:
-                    guide = first
+                    alpha = matte(engine, frame, first)
                 else:
                     guide = propagator.next_mask(prev[0], frame, prev[1])
-                alpha = matte(engine, frame, guide)
+                    still = bool(lost) and lost[-1] == i - 1
+                    alpha, was_lost = matte_carried(engine, frame, guide, prev[1], still)
+                    lost += [i] if was_lost else []
                 fg = _write_frame(outputs, i, frame, alpha)
                 done += 1
             if sink is not None:
                 fg = fg if fg is not None else fgmod.estimate_foreground(frame, alpha)
                 sink.write(fgmod.composite(fg, alpha, background.next()))
+            if i == 0 and first is not None:
+                start(propagator, first)
+            elif i == start_at - 1:
+                start(propagator, alpha)
             prev = (frame, alpha) if alpha is not None else None
             bar.update(1)
     except BaseException:
@@ -193,7 +270,7 @@ def matte_video(
         bar.close()
     if sink is not None:
         sink.close()
-    return done
+    return VideoRun(done, lost)
 
 
 def _write_frame(
@@ -209,9 +286,12 @@ def _write_frame(
 
 
 def _remove_stale_temps(outputs: VideoOutputs) -> None:
-    """Temp files of a killed run (a crash mid-write leaves `.NAME.png.XXXX.tmp`)."""
+    """Temp files of a killed run (a crash mid-write leaves `.NAME.png.XXXX.tmp`; a killed
+    composite `.NAME.mp4.XXXX.tmp.mp4`)."""
     for sub in ("alpha", "rgba"):
         folder = outputs.out / sub
         if folder.is_dir():
             for tmp in folder.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
+    if outputs.composite is not None:
+        remove_stale_sink(outputs.composite)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from wildmatte.applications.propagate import PRESETS, FlowPropagator
 from wildmatte.applications.video import VideoOutputs, matte_video
 from wildmatte.errors import InputError
-from wildmatte.inference.engines import ENGINES, get_engine
+from wildmatte.inference.engines import ENGINES, default_engine_name, get_engine
+
+LOST_EXIT = 3  # every frame written, but the object collapsed in some
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mask", type=Path, help="mask of the object in the first frame")
     p.add_argument("--masks", type=Path, help="folder of per-frame masks, used as they are")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--composite", type=Path, help="also write a composite video (.mp4/.avi)")
+    p.add_argument("--composite", type=Path, help="also write a composite video (.mp4 or .avi)")
     p.add_argument(
         "--background", default="white", help="composite background: colour, image or video"
     )
@@ -31,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue after the last written frame")
     p.add_argument("--flow", choices=sorted(PRESETS), default="medium", help="DIS flow preset")
     p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
-    p.add_argument("--engine", choices=ENGINES, default="prn", help="default: prn")
+    p.add_argument(
+        "--engine", choices=ENGINES, help="default: the one `wildmatte predict` uses here"
+    )
     p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
     p.set_defaults(func=run)
@@ -41,8 +46,11 @@ def run(args) -> int:
     if (args.mask is None) == (args.masks is None):
         raise InputError(args.input, "give the first frame's --mask or a --masks folder")
     outputs = VideoOutputs(args.out, args.rgba, args.composite, args.background)
-    engine = get_engine(args.engine, args.weights, args.device)
-    done = matte_video(
+    name = args.engine or default_engine_name(args.weights, args.device)
+    if args.engine is None and name == "classic":
+        print("no trained weights bundled: using the classic engine", file=sys.stderr)
+    engine = get_engine(name, args.weights, args.device, hires=name in ("prn", "onnx"))
+    run = matte_video(
         engine,
         args.input,
         outputs,
@@ -52,7 +60,15 @@ def run(args) -> int:
         resume=args.resume,
         threshold=args.threshold,
     )
-    print(f"{done} frames matted with {engine.name}; alphas in {args.out / 'alpha'}")
+    print(f"{run.matted} frames matted with {engine.name}; alphas in {args.out / 'alpha'}")
     if args.composite:
         print(f"wrote {args.composite}")
+    if run.lost:
+        frames = ", ".join(map(str, run.lost[:5])) + (" …" if len(run.lost) > 5 else "")
+        print(
+            f"{args.input}: the matte lost the object in {len(run.lost)} frame(s) ({frames}): "
+            "check them, or give per-frame --masks",
+            file=sys.stderr,
+        )
+        return LOST_EXIT
     return 0
