@@ -116,7 +116,8 @@ class FlowPropagator:
     As a whole: the object's shape (the first mask, see `start`) is moved by the similarity
     that fits the flow of its pixels (`object_motion`), so a part that the model dropped, or
     that another object hid for a while, is still in the guidance afterwards. The shape is
-    replaced by the model's mask whenever the two agree (LOSE, ADD), which lets it follow
+    replaced by the model's mask whenever the two agree (LOSE, ADD), or the model's mask has
+    the shape's area within ADD but overlaps it less (the shape drifted), which lets it follow
     an object that changes shape; parts that flow out of the frame leave it (an object too
     small to measure keeps its last motion), so an object that leaves the frame ends with an
     empty mask. If the guidance keeps under KEEP_SHARE of the shape, the previous mask is added
@@ -178,8 +179,13 @@ class FlowPropagator:
         shape = prev_mask if self.shape is None else self.shape
         # Only an alpha that covers the shape replaces it: one that lost a part, even a little
         # a frame, would otherwise wear the shape down with it.
-        lost, added = (shape & ~prev_mask).sum(), (prev_mask & ~shape).sum()
-        if lost <= LOSE * shape.sum() and added <= ADD * shape.sum():
+        size, both = shape.sum(), (shape & prev_mask).sum()
+        lost, added = size - both, prev_mask.sum() - both
+        aligned = lost <= LOSE * size and added <= ADD * size
+        # The model kept the whole object (its area) where the shape drifted off it, as the
+        # motion of a flat object, fitted to its blurred edge flow, can.
+        drifted = both >= 0.5 * size and abs(float(prev_mask.sum()) - size) <= ADD * size
+        if aligned or drifted:
             shape = prev_mask
         motion = object_motion(prev_mask if prev_mask.any() else shape, forward, trusted)
         if motion is None:  # too little of it to measure (leaving the frame): keep its motion
