@@ -162,10 +162,6 @@ class FlowPropagator:
         binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, close)
         binary = keep_overlapping(binary, warped >= 0.95)
         shape = self._carry_shape(prev_mask, forward, trusted)
-        # The pixel-wise carry may reshape the object, but only near its shape (none once the
-        # shape has left the frame: at the border, warping copies the edge pixels on and on).
-        m = 2 * guidance_kernel(frame.shape[:2]) + 1
-        binary &= cv2.dilate(shape.astype(np.uint8), np.ones((m, m), np.uint8))
         binary = binary.astype(bool) | shape
         if binary.sum() < KEEP_SHARE * shape.sum():
             binary |= prev_mask
