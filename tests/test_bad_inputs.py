@@ -720,7 +720,7 @@ OPTION_CASES = [
     ),
     _cli("box-inf", "--box 0,0,inf,300", lambda d: boxed(d, "0,0,inf,300"), 2, "finite numbers"),
     _cli("box-1e400", "--box 0,0,1e400,300", lambda d: boxed(d, "0,0,1e400,300"), 2, "finite"),
-    _cli("box-inverted", "--box 40,30,10,5", lambda d: boxed(d, "40,30,10,5"), 1, "is inverted"),
+    _cli("box-inverted", "--box 40,30,10,5", lambda d: boxed(d, "40,30,10,5"), 2, "is inverted"),
     _cli(
         "trimap-missing",
         "--trimap FILE that does not exist",

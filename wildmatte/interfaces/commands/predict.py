@@ -23,7 +23,7 @@ from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import ENGINES, TRIMAPS, default_engine, get_engine
 from wildmatte.inference.hires import HiresOptions
 from wildmatte.inference.pipeline import Options, Outputs, matte_file
-from wildmatte.inference.prompts import Box, parse_box, read_boxes
+from wildmatte.inference.prompts import Box, check_box, parse_box, read_boxes
 from wildmatte.inference.shard import parse_shard, take_shard
 from wildmatte.inference.trimap import GUIDANCE_THRESHOLD, TrimapEngine, read_trimap
 
@@ -227,7 +227,9 @@ def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
     if args.box is None:
         return [(args.image, trimap or args.mask, outputs)]
     try:
-        return [(args.image, parse_box(args.box), outputs)]
+        box = parse_box(args.box)
+        check_box(box, (sys.maxsize, sys.maxsize))  # now what needs no image: inverted, empty
+        return [(args.image, box, outputs)]
     except ValueError as err:
         raise InputError("--box", str(err)) from None
 
@@ -319,9 +321,8 @@ def run(args) -> int:
         raise InputError("wildmatte predict", "give either IMAGE --mask M -o OUT or --images DIR")
     if args.images is not None and args.out is None:
         raise InputError(args.images, "give the output folder with --out DIR")
-    with contextlib.ExitStack() as stack:
-        uses_stdio = STDIO in (str(args.image), str(args.output))
-        folder = stack.enter_context(tempfile.TemporaryDirectory()) if uses_stdio else None
+    uses_stdio = STDIO in (str(args.image), str(args.output))
+    with tempfile.TemporaryDirectory() if uses_stdio else contextlib.nullcontext() as folder:
         pipes = _pipes(args, Path(folder)) if folder else Pipes()
         try:
             return _run(args, pipes)
