@@ -125,3 +125,13 @@ def test_matter_and_predict_share_the_default_engine(tiny, fresh_cache):
     image, mask = flat_disc(64, 96)
     ref = get_engine("prn", tiny, "cpu")(image, mask)
     assert np.abs(matter.predict(image, mask) - ref).max() < 1e-3
+
+
+def test_threads_reach_the_onnx_sessions_and_serve_splits_the_cores():
+    from wildmatte.inference.matter import Matter
+    from wildmatte.interfaces.commands.serve import call_threads
+
+    engine = Matter.from_pretrained(threads=1, hires=False).engine
+    assert engine.name == "onnx"
+    assert engine.coarse.get_session_options().intra_op_num_threads == 1
+    assert call_threads(1) >= call_threads(2) >= 1

@@ -236,6 +236,7 @@ def default_engine(
     weights: str | os.PathLike | None = None,
     device: str | None = None,
     hires: HiresOptions | bool = False,
+    threads: int | None = None,
 ) -> Engine:
     """The one default engine of predict, Matter.from_pretrained(), serve and video: the one
     default_engine_name() picks, or torch (prn) where the onnx graphs are neither cached nor
@@ -248,7 +249,7 @@ def default_engine(
     from wildmatte.inference.onnx_engine import ExportUnavailable
 
     try:
-        return get_engine("onnx", weights, device, hires=hires)
+        return get_engine("onnx", weights, device, hires=hires, threads=threads)
     except ExportUnavailable as err:
         engine = get_engine("prn", weights, device, hires=hires)
         print(f"wildmatte: {err.problem}: running torch instead", file=sys.stderr)
@@ -264,14 +265,16 @@ def get_engine(
     trimap: str = "paper",
     init: str | None = None,
     model: str = "prn-light",
+    threads: int | None = None,
 ) -> Engine:
     """An engine by name: `prn` (weights: a file, or None for the default; `init="random"`
     for an untrained `model`), `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None,
     exported once to a cache), `classic` (closed-form), `classic-knn`, `classic-lkm` (with a
     trimap preset: "paper" for tight masks, "noisy" for segmenter-like ones), or `guidance`.
 
-    hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults)."""
-    engine = _engine(name, weights, device, dtype, trimap, init, model)
+    hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults).
+    threads: onnxruntime's threads per call (None: one per core)."""
+    engine = _engine(name, weights, device, dtype, trimap, init, model, threads)
     if hires and name in ("prn", "onnx"):
         return HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
     return engine
@@ -285,6 +288,7 @@ def _engine(
     trimap: str = "paper",
     init: str | None = None,
     model: str = "prn-light",
+    threads: int | None = None,
 ) -> Engine:
     if name == "prn":
         dev = pick_device(device)
@@ -292,7 +296,7 @@ def _engine(
     if name == "onnx":
         from wildmatte.inference.onnx_engine import onnx_engine
 
-        return onnx_engine(weights, DEFAULT_WEIGHTS)
+        return onnx_engine(weights, DEFAULT_WEIGHTS, threads)
     if name in CLASSIC_METHODS:
         return ClassicEngine(CLASSIC_METHODS[name], trimap=trimap)
     if name == "guidance":

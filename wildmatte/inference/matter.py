@@ -53,18 +53,22 @@ class Matter:
         hires: bool = True,
         init: str | None = None,
         model: str = "prn-light",
+        threads: int | None = None,
     ) -> Matter:
         """The bundled default model (weights=None) or a `.safetensors` path (with its `.json`
         beside it); `init="random"` for an untrained `model` (`prn`, `prn-light`, `prn-tiny`;
         tests only). `engine`: None for the default (as `wildmatte predict`: onnxruntime on a
         CPU where it works, else torch), or a name (`prn`, `onnx`, `classic` needs no weights
         …). Bad files raise ValueError. Images over 2 MP go coarse to fine (a global pass, then
-        full-resolution tiles on the edges) unless `hires=False`."""
+        full-resolution tiles on the edges) unless `hires=False`. `threads`: onnxruntime's per
+        call (None: one per core; a server running calls side by side wants fewer)."""
         if engine is None and init is None:
-            engine_ = default_engine(weights, device, hires=hires)
+            engine_ = default_engine(weights, device, hires=hires, threads=threads)
         else:
             name = engine or "prn"
-            engine_ = get_engine(name, weights, device, hires=hires, init=init, model=model)
+            engine_ = get_engine(
+                name, weights, device, hires=hires, init=init, model=model, threads=threads
+            )
         return cls(engine_, None if init else _weights_file(engine_.name, weights))
 
     @property

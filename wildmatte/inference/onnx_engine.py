@@ -310,11 +310,13 @@ class BandOnnxEngine:
         return np.clip(alpha[:h, :w], 0.0, 1.0)
 
 
-def onnx_engine(weights: str | os.PathLike | None, default: Path) -> OnnxEngine | BandOnnxEngine:
+def onnx_engine(
+    weights: str | os.PathLike | None, default: Path, threads: int | None = None
+) -> OnnxEngine | BandOnnxEngine:
     """An `.onnx` file as is; a `.safetensors` file (or None: the bundled default) exported to
     the cache on first use, as the two graphs of BandOnnxEngine (ExportUnavailable when they
     are not cached and cannot be made)."""
     if weights is not None and str(weights).endswith(".onnx"):
-        return OnnxEngine(weights)
+        return OnnxEngine(weights, threads)
     coarse, fine = cached_graphs(default if weights is None else weights, parts=("coarse", "fine"))
-    return BandOnnxEngine(coarse, fine)
+    return BandOnnxEngine(coarse, fine, threads)
