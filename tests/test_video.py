@@ -414,3 +414,17 @@ def test_resume_removes_the_killed_runs_composite_temp(tmp_path, clip, capsys):
     assert _run(capsys, *args, "--resume")[0] == 0
     assert not stale.exists() and _count(comp)[0] == 8
     assert sorted(p.name for p in tmp_path.iterdir()) == ["comp.mp4", "first.png", "frames", "out"]
+
+
+def test_an_object_going_out_of_view_is_not_a_collapse():
+    from wildmatte.applications.video import collapsed
+
+    prev = np.zeros((60, 80), np.float32)
+    prev[20:40, 50:80] = 1  # 30 px wide, at the right edge
+    carried = np.zeros_like(prev)
+    carried[20:40, 66:80] = 1  # moved right: 14 px still in view
+    sliver = np.zeros_like(prev)
+    sliver[20:40, 76:80] = 1  # the model sees less of it: right, not lost
+    assert not collapsed(sliver, carried, prev)
+    inside = np.roll(carried, -30, axis=1)  # the same shapes away from the edge: lost
+    assert collapsed(np.roll(sliver, -30, axis=1), inside, np.roll(prev, -20, axis=1))

@@ -97,7 +97,15 @@ def collapsed(
     object is `still_lost` from the frame before)."""
     before = area(carried) if still_lost else min(area(carried), area(prev_alpha))
     limit = COLLAPSE * before
-    return limit > 0 and area(alpha) < limit
+    return limit > 0 and area(alpha) < limit and not leaving(carried, prev_alpha)
+
+
+def leaving(carried: np.ndarray, prev_alpha: np.ndarray) -> bool:
+    """The carried mask is at the frame's edge and smaller than the last alpha: the object is
+    going out of view, and a model that returns less of it is right."""
+    mask = carried >= 0.5
+    edge = mask[:2].any() or mask[-2:].any() or mask[:, :2].any() or mask[:, -2:].any()
+    return bool(edge) and area(carried) < area(prev_alpha)
 
 
 def matte_carried(
