@@ -22,6 +22,7 @@ from pymatting import estimate_alpha_cf
 from wildmatte.data.imageio import read_alpha
 from wildmatte.evaluation.layouts import load_cases, read_inputs
 from wildmatte.evaluation.metrics import interior_holes, sad, sad_bg
+from wildmatte.evaluation.stats import paired_bootstrap
 
 LO, HI = 0.02, 0.98
 GROWS = (0, 6)
@@ -47,7 +48,10 @@ def solve(image: np.ndarray, alpha: np.ndarray, unknown: np.ndarray) -> np.ndarr
     # Solve in the band's bounding box (plus a margin): the same answer, far fewer pixels.
     y0, y1 = max(ys.min() - 8, 0), min(ys.max() + 9, alpha.shape[0])
     x0, x1 = max(xs.min() - 8, 0), min(xs.max() + 9, alpha.shape[1])
-    crop = estimate_alpha_cf(image[y0:y1, x0:x1].astype(np.float64), trimap[y0:y1, x0:x1])
+    tri = trimap[y0:y1, x0:x1]
+    if not (tri == 1).any() or not (tri == 0).any():  # all see-through: nothing to anchor on
+        return alpha
+    crop = estimate_alpha_cf(image[y0:y1, x0:x1].astype(np.float64), tri)
     out = alpha.copy()
     out[y0:y1, x0:x1] = np.where(unknown[y0:y1, x0:x1], np.clip(crop, 0, 1), alpha[y0:y1, x0:x1])
     return out
@@ -71,12 +75,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
-    guidance = json.loads((args.eval_dir / "run.json").read_text())["guidance"]
+    folder = args.eval_dir / "predictions" / args.label
+    guidance = json.loads((folder / "run.json").read_text())["fingerprint"].rsplit("|", 1)[1]
     cases, _ = load_cases(args.set_dir)
     rows: dict[str, dict[str, dict]] = {}
     for case in cases[: args.limit]:
         inputs = read_inputs(case, guidance)
-        alpha = read_alpha(args.eval_dir / "predictions" / args.label / f"{case.name}.png")
+        alpha = read_alpha(folder / f"{case.name}.png")
         for name, pred in variants(inputs.image, alpha).items():
             rows.setdefault(name, {})[case.name] = {
                 "SAD": sad(pred, inputs.gt),
@@ -94,6 +99,18 @@ def main() -> None:
         cells += [np.mean([r["SAD_BG"] for r in per_case.values()])]
         cells += [np.nanmean([r["holes"] for r in per_case.values()])]
         print(f"| {name} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    print("\nPaired differences against the network, 95% bootstrap intervals (negative = better):")
+    for name, per_case in rows.items():
+        if name == "net":
+            continue
+        cells = []
+        for key in ("SAD", "SAD_BG"):
+            d, lo, hi = paired_bootstrap(
+                {k: r[key] for k, r in per_case.items()},
+                {k: r[key] for k, r in rows["net"].items()},
+            )
+            cells.append(f"{key} {d:+.2f} [{lo:+.2f}, {hi:+.2f}]")
+        print(f"- {name} − net: " + ", ".join(cells))
     if args.out:
         args.out.write_text(json.dumps(rows))
 

@@ -390,7 +390,7 @@ def test_serve_runs_the_one_default_engine(monkeypatch):
     monkeypatch.setattr(Matter, "from_pretrained", from_pretrained)
     args = build_parser().parse_args(["serve", "--weights", "w.safetensors"])
     assert serve.default_engine(args).name == "gate"
-    assert calls == [(("w.safetensors", None), {})]  # no engine named: the default
+    assert calls == [(("w.safetensors", None), {"threads": serve.call_threads(args.workers)})]
     named = build_parser().parse_args(["serve", "--engine", "classic"])
     assert serve.default_engine(named) is None and len(calls) == 1
     app = create_app(Settings(weights=None))
