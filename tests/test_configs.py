@@ -26,7 +26,7 @@ def test_moved_and_kept_configs_resolve_as_before(name):
 
 
 def test_package_ships_a_handful_of_configs():
-    assert len(available_configs()) <= 13  # the paper's, light-default, effl0 (CPU and GPU)
+    assert len(available_configs()) <= 12
     assert {"paper", "instance-wise", "selftrain", "light-default"} <= set(available_configs())
     for name in available_configs():
         assert load_config(name)["name"] == name
