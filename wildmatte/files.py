@@ -21,11 +21,12 @@ def _tmp_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
-def clean_stale_tmp(path: str | os.PathLike) -> list[Path]:
-    """Remove temp files of `path` left by an earlier, killed process; returns what went."""
+def clean_stale_tmp(path: str | os.PathLike, suffix: str = ".tmp") -> list[Path]:
+    """Remove temp files of `path` (`.NAME.*SUFFIX`) left by an earlier, killed process;
+    returns what went."""
     path = Path(path)
     removed = []
-    for tmp in path.parent.glob(f"{_tmp_prefix(path)}*.tmp"):
+    for tmp in path.parent.glob(f"{_tmp_prefix(path)}*{suffix}"):
         try:
             if tmp.stat().st_mtime < _STARTED:
                 tmp.unlink()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 
 from wildmatte.data.imageio import list_images, read_rgb
 from wildmatte.errors import InputError
+from wildmatte.files import clean_stale_tmp
 from wildmatte.inference.io import to_uint
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -21,7 +21,6 @@ FOLDER_FPS = 25.0  # a folder of frames has no rate of its own
 # What the composite can be: OpenCV "writes" other names too (.gif, .png: as an image sequence
 # of hidden files, one frame in the named file), so only these are accepted.
 COMPOSITE_SUFFIXES = (".mp4", ".avi")
-_STARTED = time.time()
 
 
 @dataclass
@@ -113,16 +112,7 @@ def _tmp_pattern(path: Path) -> tuple[str, str]:
 def remove_stale_sink(path: str | os.PathLike) -> list[Path]:
     """The temp files of `path` that a killed run left (older than this process)."""
     path = Path(path)
-    prefix, suffix = _tmp_pattern(path)
-    removed = []
-    for tmp in path.parent.glob(f"{prefix}*{suffix}"):
-        try:
-            if tmp.stat().st_mtime < _STARTED:
-                tmp.unlink()
-                removed.append(tmp)
-        except OSError:  # gone meanwhile
-            continue
-    return removed
+    return clean_stale_tmp(path, _tmp_pattern(path)[1])
 
 
 class VideoSink:
