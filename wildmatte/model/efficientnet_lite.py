@@ -130,9 +130,9 @@ class EfficientNetLite(nn.Module):
 
 # The package's names (lukemelas-style `_blocks.N._expand_conv`) → this module's.
 _BLOCK_PARTS = {
-    "_expand_conv": "0", "_bn0": "1",
-    "_depthwise_conv": "3", "_bn1": "4",
-    "_project_conv": "6", "_bn2": "7",
+    "_expand_conv": 0, "_bn0": 1,
+    "_depthwise_conv": 3, "_bn1": 4,
+    "_project_conv": 6, "_bn2": 7,
 }  # fmt: skip
 _TOP = {"_conv_stem": "stem.0", "_bn0": "stem.1"}
 # The classifier has no counterpart here.
@@ -159,7 +159,7 @@ def map_key(key: str, variant: str) -> str | None:
     if flat >= len(index) or part not in _BLOCK_PARTS:
         raise KeyError(f"unexpected key {key!r}")
     stage, j, expands = index[flat]
-    pos = int(_BLOCK_PARTS[part])
+    pos = _BLOCK_PARTS[part]
     if not expands:  # no expand conv: the depthwise conv comes first
         if pos < 3:
             raise KeyError(f"unexpected key {key!r}: stage {stage} has no expand conv")
