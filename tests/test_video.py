@@ -351,7 +351,7 @@ def test_a_frame_of_another_size_stops_the_run_without_a_half_written_video(tmp_
 
 
 def test_without_engine_video_uses_the_default_engine(tmp_path, clip, capsys, monkeypatch):
-    monkeypatch.setattr(video_command, "default_engine_name", lambda *a: "guidance")
+    monkeypatch.setattr(video_command, "default_engine", lambda *a, **k: GuidanceEngine())
     code = main(["video", str(clip["folder"]), "--mask", str(clip["mask"]), "--out", str(tmp_path)])
     assert code == 0 and "matted with guidance" in capsys.readouterr().out
 

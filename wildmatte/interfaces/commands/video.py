@@ -9,7 +9,7 @@ from pathlib import Path
 from wildmatte.applications.propagate import PRESETS, FlowPropagator
 from wildmatte.applications.video import VideoOutputs, matte_video
 from wildmatte.errors import InputError
-from wildmatte.inference.engines import ENGINES, default_engine_name, get_engine
+from wildmatte.inference.engines import ENGINES, default_engine, get_engine
 
 LOST_EXIT = 3  # every frame written, but the object collapsed in some
 
@@ -46,10 +46,11 @@ def run(args) -> int:
     if (args.mask is None) == (args.masks is None):
         raise InputError(args.input, "give the first frame's --mask or a --masks folder")
     outputs = VideoOutputs(args.out, args.rgba, args.composite, args.background)
-    name = args.engine or default_engine_name(args.weights, args.device)
-    if args.engine is None and name == "classic":
-        print("no trained weights bundled: using the classic engine", file=sys.stderr)
-    engine = get_engine(name, args.weights, args.device, hires=name in ("prn", "onnx"))
+    if args.engine is None:  # the one default, with its fallbacks (no onnx, unwritable cache)
+        engine = default_engine(args.weights, args.device, hires=True)
+    else:
+        hires = args.engine in ("prn", "onnx")
+        engine = get_engine(args.engine, args.weights, args.device, hires=hires)
     run = matte_video(
         engine,
         args.input,
