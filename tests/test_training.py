@@ -357,7 +357,7 @@ def test_ddp_on_two_cpu_processes(tiny_data, tmp_path):
         str(out),
     ]
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-3000:]
     assert "processes: 2 (gloo)" in done.stdout
     assert "replicas agree" in done.stdout
     assert (out / "model.safetensors").is_file()

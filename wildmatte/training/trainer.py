@@ -505,5 +505,9 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
         plot_curves(out / "metrics.csv", out / "val.csv", out / "loss.png")
     if d.world > 1:
         check_replicas_agree(model, d)
+        # Leave together: DDP's reducer holds the group, and a rank that shuts its sockets while
+        # another is still in a collective can abort that one (seen once in ~45 two-process runs).
+        del net
+        dist.barrier()
         dist.destroy_process_group()
     return final
