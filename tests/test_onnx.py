@@ -83,6 +83,25 @@ def test_onnx_engine_with_bundled_weights_exports_once_to_the_cache(tmp_path, mo
     assert not [p for p in cached[0].parent.iterdir() if p.suffix != ".onnx"]  # no temp files
 
 
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"not onnx"])
+def test_a_damaged_cached_graph_is_exported_again(tiny, tmp_path, monkeypatch, capsys, damage):
+    """A cache file cut short or overwritten would fail every later run: it is made again."""
+    monkeypatch.setenv("WILDMATTE_CACHE", str(tmp_path / "cache"))
+    _, weights, _ = tiny
+    image, guidance = _inputs(40, 72)
+    img, gd = image[0].transpose(1, 2, 0), guidance[0, 0]
+    before = get_engine("onnx", weights)(img, gd)
+    coarse = next((tmp_path / "cache" / "onnx").glob("*-coarse.onnx"))
+    coarse.write_bytes(damage(coarse.read_bytes()))
+    capsys.readouterr()
+    after = get_engine("onnx", weights)(img, gd)
+    err = capsys.readouterr().err
+    assert f"{coarse}: cannot load ONNX model" in err and "exporting it again" in err
+    assert np.abs(after - before).max() < 1e-6
+    get_engine("onnx", weights)  # the cache is whole again: no third export
+    assert "exporting" not in capsys.readouterr().err
+
+
 def test_the_band_limited_engine_gives_the_full_graphs_alpha(monkeypatch):
     """The CPU engine runs the 1/1 head on windows around its band only; the alpha must be the
     one-graph export's, and the windows must really be fewer than the whole image."""

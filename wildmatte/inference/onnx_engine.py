@@ -192,14 +192,17 @@ def _export_all(model: PRN, st_path: Path, opset: int, parts: tuple[str, ...]) -
 
 
 def cached_graphs(
-    weights: str | os.PathLike, opset: int = DEFAULT_OPSET, parts: tuple[str, ...] = ("full",)
+    weights: str | os.PathLike,
+    opset: int = DEFAULT_OPSET,
+    parts: tuple[str, ...] = ("full",),
+    refresh: bool = False,
 ) -> list[Path | bytes]:
     """The ONNX exports (`parts` as export_bytes) of a `.safetensors` file, made once and kept
-    in the cache; made in memory instead (each run) when the cache folder cannot be written.
-    ExportUnavailable when they are not cached and cannot be made."""
+    in the cache (made again with `refresh`); made in memory instead (each run) when the cache
+    folder cannot be written. ExportUnavailable when they are not cached and cannot be made."""
     st_path, json_path = _weight_files(weights)
     paths = [_cache_path(st_path, json_path, opset, part) for part in parts]
-    if all(p.is_file() for p in paths):
+    if all(p.is_file() for p in paths) and not refresh:
         return list(paths)
     model = _load_for_export(st_path)
     folder = paths[0].parent
@@ -318,5 +321,15 @@ def onnx_engine(
     are not cached and cannot be made)."""
     if weights is not None and str(weights).endswith(".onnx"):
         return OnnxEngine(weights, threads)
-    coarse, fine = cached_graphs(default if weights is None else weights, parts=("coarse", "fine"))
-    return BandOnnxEngine(coarse, fine, threads)
+    weights = default if weights is None else weights
+    coarse, fine = cached_graphs(weights, parts=("coarse", "fine"))
+    _ort()  # a missing onnxruntime is not a damaged cache
+    try:
+        return BandOnnxEngine(coarse, fine, threads)
+    except InputError as err:
+        if isinstance(coarse, bytes):  # made just now, in memory: nothing cached to blame
+            raise
+        # A cache file cut short or changed on disk would otherwise fail every run from now on.
+        print(f"wildmatte: {err}: exporting it again", file=sys.stderr)
+        coarse, fine = cached_graphs(weights, parts=("coarse", "fine"), refresh=True)
+        return BandOnnxEngine(coarse, fine, threads)
