@@ -21,10 +21,10 @@ import torch
 
 from wildmatte.evaluation.layouts import load_cases, read_inputs
 from wildmatte.evaluation.metrics import sad
-from wildmatte.evaluation.run import import_pymatting
 from wildmatte.evaluation.speed import synthetic_inputs
 from wildmatte.inference.engines import DEFAULT_WEIGHTS, PRNEngine, get_engine, load_prn
 from wildmatte.inference.onnx_engine import BandOnnxEngine, OnnxEngine, cached_export
+from wildmatte.inference.pymatting_import import load_pymatting
 
 
 def folded(threads: int) -> PRNEngine:
@@ -131,7 +131,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=4)
     p.add_argument("--int8-data", type=Path, help="also int8, calibrated on this CW folder")
     args = p.parse_args()
-    import_pymatting()
+    load_pymatting()
     engines = variants(args)
     result = {"threads": torch.get_num_threads(), "timing": timing(engines, args.size, args.rounds)}
     for name, row in result["timing"].items():

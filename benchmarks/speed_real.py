@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from wildmatte.evaluation.layouts import GUIDANCE, load_cases, read_inputs
-from wildmatte.evaluation.run import import_pymatting
 from wildmatte.inference.engines import default_engine_name, get_engine
+from wildmatte.inference.pymatting_import import load_pymatting
 
 
 def resized(image: np.ndarray, guidance: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +44,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=12, help="cases per guidance kind")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
-    import_pymatting()
+    load_pymatting()
     name = default_engine_name()
     default = get_engine(name)
     cases, _ = load_cases(args.data)

@@ -35,6 +35,7 @@ from wildmatte.inference.engines import (
     pick_device,
 )
 from wildmatte.inference.io import write_png
+from wildmatte.inference.pymatting_import import load_pymatting
 
 
 @dataclass(frozen=True)
@@ -91,16 +92,6 @@ def _preset(mode: str) -> str:
     return "noisy" if mode == "noisy" else "paper"
 
 
-def import_pymatting() -> None:
-    """Import pymatting without its side effect on torch's thread count (numba resets it)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    import pymatting  # noqa: F401
-
-    torch.set_num_threads(threads)
-
-
 def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
@@ -137,7 +128,7 @@ def predict(
         return record, failures
     dev = _device_of(spec, device)
     if spec.name in CLASSIC_METHODS:
-        import_pymatting()  # a library, like torch: not the engine's memory
+        load_pymatting()  # a library, like torch: not the engine's memory
     with PeakMemory(dev) as mem:
         try:
             # Each classic peer gets the trimap tuned for this kind of guidance: a fair peer.

@@ -84,11 +84,11 @@ def measure_cpu(job: dict) -> list[dict]:
     import torch
 
     from wildmatte.evaluation.memory import PeakMemory
-    from wildmatte.evaluation.run import import_pymatting
     from wildmatte.inference.engines import get_engine
+    from wildmatte.inference.pymatting_import import load_pymatting
 
     if job["name"] in CLASSIC_METHODS:
-        import_pymatting()  # before the baseline, as torch is
+        load_pymatting()  # before the baseline, as torch is
     if job["name"] == "onnx":
         from wildmatte.inference.onnx_engine import onnx_engine
 

@@ -155,8 +155,9 @@ class ClassicEngine:
         self.trimap = TRIMAPS[trimap] if isinstance(trimap, str) else trimap
 
     def __call__(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
-        import pymatting
+        from wildmatte.inference.pymatting_import import load_pymatting
 
+        pymatting = load_pymatting()
         mask = (guidance > 0.5).astype(np.uint8)
         if not mask.any() or mask.all():
             return mask.astype(np.float32)

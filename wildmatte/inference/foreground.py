@@ -26,9 +26,11 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, method: str = "blu
     if method == "blur":
         return blur_fusion(image, alpha)
     if method == "ml":
-        from pymatting import estimate_foreground_ml
+        from wildmatte.inference.pymatting_import import load_pymatting
 
-        fg = estimate_foreground_ml(image.astype(np.float64), alpha.astype(np.float64))
+        fg = load_pymatting().estimate_foreground_ml(
+            image.astype(np.float64), alpha.astype(np.float64)
+        )
         return np.clip(fg, 0.0, 1.0).astype(np.float32)
     raise ValueError(f"unknown foreground method {method!r}: expected one of {FOREGROUND_METHODS}")
 

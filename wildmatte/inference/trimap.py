@@ -65,7 +65,7 @@ def solve_classic(method: str, image: np.ndarray, trimap: np.ndarray) -> np.ndar
     """pymatting's `method` ("cf", "knn", "lkm") on the trimap as given."""
     if not (trimap == 0.5).any():  # nothing unknown: the trimap is the answer
         return (trimap == 1.0).astype(np.float32)
-    import pymatting
+    from wildmatte.inference.pymatting_import import load_pymatting
 
-    estimate = getattr(pymatting, f"estimate_alpha_{method}")
+    estimate = getattr(load_pymatting(), f"estimate_alpha_{method}")
     return np.clip(estimate(image.astype(np.float64), trimap), 0, 1).astype(np.float32)
