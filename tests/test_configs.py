@@ -60,3 +60,13 @@ def test_base_resolves_beside_the_file_then_in_the_package(tmp_path, monkeypatch
     (tmp_path / "lost.yaml").write_text("base: nowhere\n")
     with pytest.raises(InputError, match="lost.yaml.*unknown config nowhere"):
         load_config("lost.yaml")
+
+
+def test_exponents_without_a_dot_are_numbers(tmp_path):
+    """YAML 1.1 reads 3e-4 as a string; in a config or a --set it means the number."""
+    path = tmp_path / "exp.yaml"
+    path.write_text("base: effl0\ntrain: {lr: 3e-4}\n")
+    cfg = load_config(path, ["train.clip_grad=1E0", "train.warmup_steps=20"])
+    assert cfg["train"]["lr"] == 3e-4 and cfg["train"]["clip_grad"] == 1.0
+    assert cfg["train"]["warmup_steps"] == 20 and isinstance(cfg["train"]["warmup_steps"], int)
+    assert load_config("effl0", ["name=1e-3x"])["name"] == "1e-3x"  # not a number: a string

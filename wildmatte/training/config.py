@@ -9,6 +9,7 @@ package config.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 from wildmatte.errors import InputError
@@ -48,11 +49,22 @@ def _resolve(name_or_path: str | Path, including: Path | None = None) -> Path:
     raise InputError(including or name_or_path, f"unknown config {ref}; known: {known}")
 
 
-def parse_value(text: str):
-    """`--set` values are YAML scalars/lists: 20, 1e-3, true, [1, 2], a string."""
+def _yaml_load(text: str):
+    """yaml.safe_load, except that 3e-4 is a number: YAML 1.1 wants 3.0e-4 and would keep it a
+    string, which the schema then refuses."""
     import yaml  # pyyaml is a [train] extra; listing the configs needs none
 
-    return yaml.safe_load(text)
+    class Loader(yaml.SafeLoader):
+        pass
+
+    exponent = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$")
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", exponent, list("-+0123456789."))
+    return yaml.load(text, Loader=Loader)  # a SafeLoader: no arbitrary objects
+
+
+def parse_value(text: str):
+    """`--set` values are YAML scalars/lists: 20, 1e-3, true, [1, 2], a string."""
+    return _yaml_load(text)
 
 
 def set_dotted(cfg: dict, dotted: str, value) -> None:
@@ -68,7 +80,7 @@ def _load_file(path: Path) -> dict:
     import yaml  # pyyaml is a [train] extra; listing the configs needs none
 
     try:
-        cfg = yaml.safe_load(path.read_text()) or {}
+        cfg = _yaml_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise InputError(path, f"invalid YAML ({str(err).splitlines()[0]})") from None
     if "base" in cfg:
