@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from wildmatte import validate
 from wildmatte.errors import InputError
 from wildmatte.inference.hires import HiresEngine, HiresOptions
+from wildmatte.inference.zoom import ZoomEngine, ZoomOptions
 from wildmatte.model import CONFIGS, PRN, get_config, load_model
 
 # Classic engines: pymatting's solvers on the same trimap (closed-form, KNN, large-kernel).
@@ -238,6 +239,7 @@ def default_engine(
     device: str | None = None,
     hires: HiresOptions | bool = False,
     threads: int | None = None,
+    zoom: ZoomOptions | bool = False,
 ) -> Engine:
     """The one default engine of predict, Matter.from_pretrained(), serve and video: the one
     default_engine_name() picks, or torch (prn) where the onnx graphs are neither cached nor
@@ -246,13 +248,13 @@ def default_engine(
     if name == "classic":
         print("wildmatte: no trained weights bundled: using the classic engine", file=sys.stderr)
     if name != "onnx":
-        return get_engine(name, weights, device, hires=hires)
+        return get_engine(name, weights, device, hires=hires, zoom=zoom)
     from wildmatte.inference.onnx_engine import ExportUnavailable
 
     try:
-        return get_engine("onnx", weights, device, hires=hires, threads=threads)
+        return get_engine("onnx", weights, device, hires=hires, threads=threads, zoom=zoom)
     except ExportUnavailable as err:
-        engine = get_engine("prn", weights, device, hires=hires)
+        engine = get_engine("prn", weights, device, hires=hires, zoom=zoom)
         print(f"wildmatte: {err.problem}: running torch instead", file=sys.stderr)
         return engine
 
@@ -267,6 +269,7 @@ def get_engine(
     init: str | None = None,
     model: str = "prn-light",
     threads: int | None = None,
+    zoom: ZoomOptions | bool = False,
 ) -> Engine:
     """An engine by name: `prn` (weights: a file, or None for the default; `init="random"`
     for an untrained `model`), `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None,
@@ -274,10 +277,15 @@ def get_engine(
     trimap preset: "paper" for tight masks, "noisy" for segmenter-like ones), or `guidance`.
 
     hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults).
-    threads: onnxruntime's threads per call (None: one per core)."""
+    zoom: learned engines matte objects smaller than `min_object` on an upscaled crop (True:
+    the defaults). threads: onnxruntime's threads per call (None: one per core)."""
     engine = _engine(name, weights, device, dtype, trimap, init, model, threads)
-    if hires and name in ("prn", "onnx"):
-        return HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
+    if name not in ("prn", "onnx"):
+        return engine
+    if hires:
+        engine = HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
+    if zoom:
+        engine = ZoomEngine(engine, zoom if isinstance(zoom, ZoomOptions) else None)
     return engine
 
 

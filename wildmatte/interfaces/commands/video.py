@@ -39,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--weights", help=".safetensors file (its .json beside it)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
+    p.add_argument(
+        "--no-zoom",
+        dest="zoom",
+        action="store_false",
+        help="matte small objects at the frame's scale (faster; by default objects under 320 px "
+        "are matted on an upscaled crop)",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,10 +54,9 @@ def run(args) -> int:
         raise InputError(args.input, "give the first frame's --mask or a --masks folder")
     outputs = VideoOutputs(args.out, args.rgba, args.composite, args.background)
     if args.engine is None:  # the one default, with its fallbacks (no onnx, unwritable cache)
-        engine = default_engine(args.weights, args.device, hires=True)
+        engine = default_engine(args.weights, args.device, hires=True, zoom=args.zoom)
     else:
-        hires = args.engine in ("prn", "onnx")
-        engine = get_engine(args.engine, args.weights, args.device, hires=hires)
+        engine = get_engine(args.engine, args.weights, args.device, hires=True, zoom=args.zoom)
     run = matte_video(
         engine,
         args.input,
