@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 from scenes import moving_clip
 
-from wildmatte.applications.propagate import FlowPropagator, guidance_kernel, keep_overlapping
+from wildmatte.applications.propagate import (
+    FlowPropagator,
+    guidance_kernel,
+    jumps,
+    keep_overlapping,
+    matched_motion,
+    moving_apart,
+    object_motion,
+)
 from wildmatte.applications.video import matte_carried, matte_clip
 from wildmatte.evaluation.metrics import sad
 from wildmatte.evaluation.temporal import dtssd_per_frame
@@ -41,9 +49,10 @@ def test_propagation_from_the_first_mask_covers_the_object():
     and pixel carry are joined, so the mask widens behind the object; what matters is that it
     keeps covering the object. No dilation (kernel 1).
 
-    Measured (8 frames, 96×128, 5 px/frame, passing in front of a still object): IoU 1.00 0.90
-    0.83 0.75 0.68 0.62 0.56 0.52 (mask area up to about twice the object's), per-frame
-    ground-truth masks: IoU 1.00.
+    Measured (8 frames, 96×128, 5 px/frame, passing in front of a still object): IoU 1.00 0.93
+    0.92 0.90 0.90 0.89 0.89 0.88; per-frame ground-truth masks: IoU 1.00. Before the pixel
+    carry was kept near the carried shape (`near`), it widened behind the object frame after
+    frame: 1.00 0.90 0.83 0.75 0.68 0.62 0.56 0.52, the mask up to twice the object's area.
     """
     frames, gt, _ = moving_clip()
     engine = GuidanceEngine()
@@ -53,7 +62,7 @@ def test_propagation_from_the_first_mask_covers_the_object():
     cover = [p[g >= 0.5].mean() for p, g in zip(propagated, gt)]
     print("cover", " ".join(f"{c:.3f}" for c in cover))
     assert min(cover) >= 0.95
-    assert all(p.sum() <= 2.2 * (g >= 0.5).sum() for p, g in zip(propagated, gt))
+    assert all(p.sum() <= 1.3 * (g >= 0.5).sum() for p, g in zip(propagated, gt))
     assert prop["IoU"][1] >= 0.88 and max(prop["dtSSD"]) <= 15.0
 
 
@@ -149,6 +158,171 @@ def test_an_object_that_leaves_the_frame_leaves_an_empty_mask():
     alphas = list(matte_clip(oracle, frames, masks[0], propagator))
     assert min(_iou(a, m) for a, m in zip(alphas[:-3], masks)) >= 0.9
     assert not propagator.shape.any()  # nothing left stuck to the edge
+
+
+def test_matching_finds_a_flat_objects_shift_also_at_the_border():
+    frames, masks = _disc_clip([(60, 48), (69, 53), (104, 48), (112, 48)], radius=18)
+    shift = matched_motion(frames[0], frames[1], masks[0] > 0, reach=16)
+    np.testing.assert_allclose(shift, [[1, 0, 9], [0, 1, 5]], atol=0.05)
+    # Touching the right border: matched on the pixels that stay in view.
+    np.testing.assert_allclose(
+        matched_motion(frames[2], frames[3], masks[2] > 0, 16)[:, 2], [8, 0], atol=0.5
+    )  # measured 8.42: the fraction comes from a parabola through a V-shaped minimum
+    mostly_out = np.zeros_like(masks[0], bool)
+    mostly_out[40:60, 120:] = True
+    assert matched_motion(frames[0], frames[1], mostly_out, reach=16) is None
+
+
+def test_matching_near_the_last_motion_finds_a_disc_at_the_border():
+    """A flat disc cut by the frame's left border, moving (3, -2) px. Searched 32 px wide, only
+    the pixels over 32 px from the border are matched, and a sliver of flat red matches
+    best far off (measured: -7.5 to -19.5 px, or None); searched within what a motion may
+    change in a frame around the last one (1, -1), the disc is found (2.6-2.8, -2.0)."""
+    for cx in (16, 20, 24, 28):
+        frames, masks = _disc_clip([(cx, 120), (cx + 3, 118)], shape=(240, 320), radius=32)
+        wide = matched_motion(frames[0], frames[1], masks[0] > 0, 32)
+        near = matched_motion(frames[0], frames[1], masks[0] > 0, 6.5, (1.0, -1.0))
+        assert wide is None or abs(wide[0, 2] - 3) > 4
+        np.testing.assert_allclose(near[:, 2], [3, -2], atol=0.5)
+
+
+class _Wearing:
+    """An engine that mattes the object inside its guidance less 2% of it, on the left: a
+    model that wears the object down a little a frame."""
+
+    name = "wearing"
+
+    def __init__(self, masks):
+        self.masks = iter(masks)
+
+    def __call__(self, image, guidance):
+        alpha = (guidance > 0.5) * next(self.masks)
+        cols = np.cumsum(alpha.sum(axis=0))
+        alpha[:, cols < 0.02 * cols[-1]] = 0
+        return alpha.astype(np.float32)
+
+
+def test_matching_measures_a_fraction_of_a_pixel():
+    """A large object is matched at a reduced scale (at most 96 px long), whose whole pixels
+    are about 2 px here; the minimum is placed between them."""
+    shape = (240, 320)
+    bg = cv2.GaussianBlur(np.random.default_rng(2).uniform(0, 1, (*shape, 3)), (0, 0), 3)
+    disc = np.zeros(shape, np.float32)
+    cv2.circle(disc, (160, 120), 100, 1.0, -1)  # 200 px across
+    frames = []
+    for dx in (0.0, 1.0):
+        m = cv2.warpAffine(disc, np.float32([[1, 0, dx], [0, 1, 0]]), shape[::-1])
+        frames.append((m[..., None] * [0.9, 0.2, 0.2] + (1 - m[..., None]) * bg).astype(np.float32))
+    shift = matched_motion(frames[0], frames[1], disc > 0.5, reach=16)[:, 2]
+    assert abs(shift[0] - 1.0) <= 0.5 and abs(shift[1]) <= 0.5, shift  # whole pixels: 0 or 2.1
+
+
+def test_a_model_that_wears_the_object_down_does_not_shrink_its_shape():
+    """A flat disc over a flat background with one textured patch (no flow to hold on to): its
+    shape was moved by a fit to the blurred flow at its edge, and replaced by every alpha that
+    lost under 3% of it, so both shrank, frame after frame, until the object was lost (IoU 0.18
+    on a tuning clip). Now it is moved by matching and keeps the object's area."""
+    shape, radius = (120, 160), 20
+    bg = np.full((*shape, 3), (0.1, 0.3, 0.7), np.float32)
+    bg[20:70, 80:130] = np.random.default_rng(1).uniform(0, 1, (50, 50, 3))
+    frames, masks = [], []
+    for t in range(24):
+        mask = np.zeros(shape, np.uint8)
+        cv2.circle(mask, (40 + 3 * t, 50 + t // 3), radius, 1, -1)
+        frames.append(np.where(mask[..., None] > 0, np.float32([0.85, 0.15, 0.15]), bg))
+        masks.append(mask.astype(np.float32))
+    propagator = FlowPropagator(kernel=1)
+    alphas = list(matte_clip(_Wearing(masks), frames, masks[0], propagator))
+    ious = [_iou(a, m) for a, m in zip(alphas, masks)]
+    assert min(ious) >= 0.9, ious
+
+
+def test_an_occluder_passing_in_front_is_left_out_of_the_guidance():
+    """A still textured object and another passing in front of it, fast, with a model that
+    cannot tell them apart: where the flow of the guidance's pixels is not the object's motion
+    they are dropped, so the guidance does not take the occluder along as part of the object
+    (before, it kept the ball and trailed it out of the object: 1.6× its area)."""
+    rng = np.random.default_rng(3)
+    shape = (120, 200)
+    bg = cv2.GaussianBlur(rng.uniform(0, 1, (*shape, 3)).astype(np.float32), (0, 0), 2)
+    target = np.zeros(shape, np.float32)
+    cv2.circle(target, (100, 60), 30, 1.0, -1)
+    tex = cv2.GaussianBlur(rng.uniform(0, 1, (*shape, 3)).astype(np.float32), (0, 0), 1)
+    ball_tex = cv2.GaussianBlur(rng.uniform(0, 1, (*shape, 3)).astype(np.float32), (0, 0), 3)
+    ball_tex = np.clip(ball_tex * 2 - 0.5, 0, 1)  # blotches DIS flow can follow at 8 px/frame
+    frames, truths, balls = [], [], []
+    for t in range(20):
+        ball = np.zeros(shape, np.float32)
+        cv2.circle(ball, (30 + 8 * t, 60), 16, 1.0, -1)
+        ball_rgb = np.roll(ball_tex, 8 * t, axis=1)  # moves with the ball
+        frame = np.where(target[..., None] > 0, tex, bg)
+        frames.append(np.where(ball[..., None] > 0, ball_rgb, frame).astype(np.float32))
+        truths.append(target * (1 - ball))
+        balls.append(ball)
+    objects = iter(np.maximum(target, b) for b in balls)
+
+    def engine(image, guidance):  # mattes any object inside its guidance, the occluder too
+        return (guidance > 0.5) * next(objects)
+
+    propagator = FlowPropagator(kernel=1)
+    alphas = list(matte_clip(engine, frames, truths[0], propagator))
+    assert all(a[t > 0].mean() >= 0.95 for a, t in zip(alphas, truths))  # the object is kept
+    assert alphas[-1].sum() <= 1.1 * target.sum()  # nothing trails the ball out of it
+    during = [a[(b > 0) & (target > 0)].mean() for a, b in zip(alphas[4:14], balls[4:14])]
+    assert max(during) <= 0.6, during  # where the ball's flow is trusted (its blotches)
+
+
+def test_a_shape_carried_for_many_frames_keeps_its_size():
+    """The shape is its last anchor moved by the composed motions: moving the moved shape again
+    each frame rounded it to whole pixels each time, which, with sub-pixel steps, left it
+    behind the object (and wore a panned cutout's down to 79% of it in 60 frames)."""
+    rng = np.random.default_rng(7)
+    shape = (120, 160)
+    bg = cv2.GaussianBlur(rng.uniform(0, 1, (*shape, 3)).astype(np.float32), (0, 0), 1.5)
+    tex = cv2.GaussianBlur(rng.uniform(0, 1, (*shape, 3)).astype(np.float32), (0, 0), 1.5)
+    disc = np.zeros(shape, np.float32)
+    cv2.circle(disc, (50, 60), 25, 1.0, -1)
+    frames, masks = [], []
+    for t in range(40):
+        move = np.float32([[1, 0, 0.7 * t], [0, 1, 0.3 * t]])  # sub-pixel steps
+        m = cv2.warpAffine(disc, move, shape[::-1], flags=cv2.INTER_LINEAR)
+        fg = cv2.warpAffine(tex, move, shape[::-1], flags=cv2.INTER_LINEAR)
+        frames.append((m[..., None] * fg + (1 - m[..., None]) * bg).astype(np.float32))
+        masks.append(m)
+    propagator = FlowPropagator(kernel=1)
+    propagator.start(masks[0])
+    nothing = np.zeros(shape, np.float32)  # a model that returns nothing never re-anchors it
+    for t in range(1, len(frames)):
+        propagator.next_mask(frames[t - 1], frames[t], nothing)
+    carried, true = propagator.shape, masks[-1] >= 0.5
+    # Measured: IoU 0.95, area 1.05× (the fits' scale, 1.2%, and short shifts); before: 0.44.
+    assert _iou(carried, true) >= 0.9
+    assert abs(carried.sum() / true.sum() - 1) <= 0.08
+
+
+def test_an_occluder_that_outvotes_the_object_does_not_take_its_motion():
+    """Over most of the object something passes in front at 7 px/frame (with more texture, so
+    more of its flow is trusted); the object itself moves 1 px. Its last motion picks its own."""
+    mask = np.zeros((60, 80), bool)
+    mask[10:50, 10:60] = True
+    forward = np.zeros((60, 80, 2), np.float32)
+    forward[..., 0] = 1.0
+    forward[10:40, :, 0] = 7.0  # the occluder's pixels, 3/4 of the object's
+    step = np.float32([[1, 0, 1], [0, 1, 0]])
+    trusted = np.ones_like(mask)
+    np.testing.assert_allclose(object_motion(mask, forward, trusted)[:, 2], [7, 0], atol=0.1)
+    np.testing.assert_allclose(object_motion(mask, forward, trusted, step)[:, 2], [1, 0], atol=0.1)
+    assert jumps(np.float32([[1, 0, 7], [0, 1, 0]]), step, np.float32([30, 30]))
+    assert not jumps(np.float32([[1, 0, 3], [0, 1, 0]]), step, np.float32([30, 30]))
+
+
+def test_moving_apart_marks_pixels_whose_flow_is_not_the_objects_motion():
+    backward = np.zeros((10, 10, 2), np.float32)
+    backward[:, :5, 0] = -8.0  # came from 8 px to the left: moved right by 8
+    motion = np.float32([[1, 0, 8], [0, 1, 0]])  # the object moved right by 8
+    apart = moving_apart(motion, backward, np.ones((10, 10), bool))
+    assert not apart[:, :5].any() and apart[:, 5:].all()
+    assert not moving_apart(motion, backward, np.zeros((10, 10), bool)).any()
 
 
 def test_a_collapse_is_matted_again_with_the_tight_guidance():
@@ -296,8 +470,11 @@ def test_resume_continues_after_the_last_written_frame(tmp_path, clip, capsys):
     resumed = _read(out / "alpha")
     np.testing.assert_array_equal(resumed[:4], full[:4])
     # Not bit for bit after that: a resumed run carries the object's shape from the last kept
-    # alpha, the first run from the first mask.
-    assert min(_iou(a / 255, b / 255) for a, b in zip(resumed[4:], full[4:])) >= 0.75
+    # alpha (here the dilated guidance: nothing trims it), the first run from the first mask,
+    # and the pixel carry stays near that shape. Measured: IoU 0.95, 0.96, 0.73, 0.70 with the
+    # first run's frames 4-7; both cover the whole object.
+    assert min(_iou(a / 255, b / 255) for a, b in zip(resumed[4:], full[4:])) >= 0.65
+    assert all(a[g >= 0.5].min() > 127 for a, g in zip(resumed, clip["gt"]))
     assert not stale.exists()
 
 
@@ -428,3 +605,11 @@ def test_an_object_going_out_of_view_is_not_a_collapse():
     assert not collapsed(sliver, carried, prev)
     inside = np.roll(carried, -30, axis=1)  # the same shapes away from the edge: lost
     assert collapsed(np.roll(sliver, -30, axis=1), inside, np.roll(prev, -20, axis=1))
+    # The model had already returned only a sliver at the edge, and now nothing: the carried
+    # mask is larger than that sliver but smaller than the frame before's, so it is leaving.
+    before = np.zeros_like(prev)
+    before[20:40, 60:80] = 1
+    nothing = np.zeros_like(prev)
+    assert collapsed(nothing, carried, sliver)
+    assert not collapsed(nothing, carried, sliver, prev_carried=before)
+    assert collapsed(nothing, carried, sliver, prev_carried=carried)  # not shrinking: lost

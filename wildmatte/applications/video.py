@@ -75,12 +75,13 @@ def matte_clip(
     propagator = propagator or FlowPropagator()
     start(propagator, first_mask)
     prev: tuple[np.ndarray, np.ndarray] | None = None
+    guide = None
     for frame in frames:
         if prev is None:
             alpha = matte(engine, frame, first_mask)
         else:
-            guide = propagator.next_mask(prev[0], frame, prev[1])
-            alpha = matte_carried(engine, frame, guide, prev[1])[0]
+            last, guide = guide, propagator.next_mask(prev[0], frame, prev[1])
+            alpha = matte_carried(engine, frame, guide, prev[1], prev_guide=last)[0]
         prev = (frame, alpha)
         yield alpha
 
@@ -90,22 +91,32 @@ def area(alpha: np.ndarray) -> int:
 
 
 def collapsed(
-    alpha: np.ndarray, carried: np.ndarray, prev_alpha: np.ndarray, still_lost: bool = False
+    alpha: np.ndarray,
+    carried: np.ndarray,
+    prev_alpha: np.ndarray,
+    still_lost: bool = False,
+    prev_carried: np.ndarray | None = None,
 ) -> bool:
     """The object's area fell sharply in one frame: under COLLAPSE of the carried mask (the
     guidance less its dilation) and of the previous alpha (of the carried mask alone while the
     object is `still_lost` from the frame before)."""
     before = area(carried) if still_lost else min(area(carried), area(prev_alpha))
     limit = COLLAPSE * before
-    return limit > 0 and area(alpha) < limit and not leaving(carried, prev_alpha)
+    return limit > 0 and area(alpha) < limit and not leaving(carried, prev_alpha, prev_carried)
 
 
-def leaving(carried: np.ndarray, prev_alpha: np.ndarray) -> bool:
-    """The carried mask is at the frame's edge and smaller than the last alpha: the object is
-    going out of view, and a model that returns less of it is right."""
+def leaving(
+    carried: np.ndarray, prev_alpha: np.ndarray, prev_carried: np.ndarray | None = None
+) -> bool:
+    """The carried mask is at the frame's edge and smaller than the last alpha or the last
+    carried mask: the object is going out of view, and a model that returns less of it is
+    right. (The last alpha alone was not enough: where the model had already returned a sliver
+    of the object at the edge, its vanishing in the next frame counted as a collapse.)"""
     mask = carried >= 0.5
     edge = mask[:2].any() or mask[-2:].any() or mask[:, :2].any() or mask[:, -2:].any()
-    return bool(edge) and area(carried) < area(prev_alpha)
+    smaller = area(carried) < area(prev_alpha)
+    smaller |= prev_carried is not None and area(carried) < area(prev_carried)
+    return bool(edge) and smaller
 
 
 def matte_carried(
@@ -114,18 +125,20 @@ def matte_carried(
     guide: np.ndarray,
     prev_alpha: np.ndarray,
     still_lost: bool = False,
+    prev_guide: np.ndarray | None = None,
 ) -> tuple[np.ndarray, bool]:
     """The alpha for propagated guidance, and whether the object was lost. On a collapse it
     mattes again with the guidance less its dilation (a tighter hint sometimes holds) and keeps
-    the larger alpha."""
+    the larger alpha. `prev_guide`: the last frame's propagated guidance, if any."""
     alpha = matte(engine, frame, guide)
-    k = guidance_kernel(frame.shape[:2])
-    carried = cv2.erode(guide, np.ones((k, k), np.uint8))
-    if not collapsed(alpha, carried, prev_alpha, still_lost):
+    kernel = np.ones((guidance_kernel(frame.shape[:2]),) * 2, np.uint8)
+    carried = cv2.erode(guide, kernel)
+    before = None if prev_guide is None else cv2.erode(prev_guide, kernel)
+    if not collapsed(alpha, carried, prev_alpha, still_lost, before):
         return alpha, False
     retry = matte(engine, frame, carried)
     alpha = retry if area(retry) > area(alpha) else alpha
-    return alpha, collapsed(alpha, carried, prev_alpha, still_lost)
+    return alpha, collapsed(alpha, carried, prev_alpha, still_lost, before)
 
 
 def start(propagator: Propagator, mask: np.ndarray) -> None:
@@ -235,6 +248,7 @@ def matte_video(
     sink = VideoSink(outputs.composite, clip.fps, clip.size) if outputs.composite else None
     done, lost = 0, []
     prev: tuple[np.ndarray, np.ndarray] | None = None
+    guide = None  # the last propagated guidance
     bar = tqdm(total=clip.count, unit="frame", desc=f"video ({engine.name})", disable=not progress)
     try:
         for i, frame in enumerate(clip.frames()):
@@ -255,9 +269,9 @@ def matte_video(
                 elif prev is None:
                     alpha = matte(engine, frame, first)
                 else:
-                    guide = propagator.next_mask(prev[0], frame, prev[1])
+                    last, guide = guide, propagator.next_mask(prev[0], frame, prev[1])
                     still = bool(lost) and lost[-1] == i - 1
-                    alpha, was_lost = matte_carried(engine, frame, guide, prev[1], still)
+                    alpha, was_lost = matte_carried(engine, frame, guide, prev[1], still, last)
                     lost += [i] if was_lost else []
                 fg = _write_frame(outputs, i, frame, alpha)
                 done += 1
