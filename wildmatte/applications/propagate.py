@@ -306,7 +306,10 @@ class FlowPropagator:
         backward = self.flow.calc(current, previous, None)
         forward = self.flow.calc(previous, current, None)
         prev_mask = prev_alpha >= 0.5
-        trusted = consistent(forward, backward) & ~flat(previous) & _inside(current.shape, 8)
+        # Each used twice below: computed once (whole-frame work on every frame).
+        flat_prev, flat_now = flat(previous), flat(current)
+        back_ok, inside = consistent(backward, forward), _inside(current.shape, 8)
+        trusted = consistent(forward, backward) & ~flat_prev & inside
         occluded = self.occluded
         shape = self._carry_shape(prev_mask, forward, trusted, (prev_frame, frame))
         if occluded:  # the mask holds parts of what passes in front: the shape alone is the object
@@ -317,15 +320,15 @@ class FlowPropagator:
                 prev_mask.astype(np.uint8), self.motion, (w, h), flags=cv2.INTER_NEAREST
             )
         else:
-            binary = self._carry_pixels(prev_alpha, backward, forward, (previous, current))
+            binary = self._carry_pixels(prev_alpha, backward, back_ok, flat_prev & flat_now)
             binary &= near(shape, REACH)
         binary = binary.astype(bool) | shape
         if binary.sum() < KEEP_SHARE * shape.sum() and not occluded:
             binary |= prev_mask
         self.occluded = False
         if self.motion is not None:
-            trusted_now = consistent(backward, forward) & ~flat(current) & _inside(current.shape, 8)
-            apart = moving_apart(self.motion, backward, trusted_now).astype(np.uint8)
+            apart = moving_apart(self.motion, backward, back_ok & ~flat_now & inside)
+            apart = apart.astype(np.uint8)
             close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
             apart = cv2.morphologyEx(apart, cv2.MORPH_CLOSE, close) > 0
             binary &= ~apart
@@ -350,15 +353,15 @@ class FlowPropagator:
         self,
         prev_alpha: np.ndarray,
         backward: np.ndarray,
-        forward: np.ndarray,
-        greys: tuple[np.ndarray, np.ndarray],
+        back_ok: np.ndarray,
+        unsure: np.ndarray,
     ) -> np.ndarray:
-        """The previous alpha moved pixel by pixel along the flow, binarised and cleaned."""
+        """The previous alpha moved pixel by pixel along the flow, binarised and cleaned;
+        `back_ok`: where the backward flow is `consistent`, `unsure`: flat in both frames."""
         warped = warp(prev_alpha, backward)
         if self.consistency:
-            unsure = flat(greys[0]) & flat(greys[1])
             kept = np.maximum(warped, prev_alpha) * unsure
-            warped = np.where(consistent(backward, forward), warped, kept)
+            warped = np.where(back_ok, warped, kept)
         binary = (warped >= 0.5).astype(np.uint8)
         close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, close)

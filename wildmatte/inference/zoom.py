@@ -20,9 +20,9 @@ Engine = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class ZoomOptions:
-    # Chosen on the tuning clips (benchmarks/video_clips.py --seed 1, 2; true masks as guidance):
-    # mean IoU 0.921 unzoomed, 0.966 at 192 px, 0.977 at 256, 0.981 at 320, 0.983 at 448 (at
-    # 0.22 s a frame against 0.065), margin 0.5 over 0.25 (0.966 against 0.952 at 192).
+    # Chosen on the tuning clips (experiments/video_zoom_sweep.py, seeds 1, 2; true masks as
+    # guidance): mean IoU 0.894 unzoomed, 0.962 at 192 px, 0.975 at 256, 0.979 at 320, 0.981 at
+    # 448 (0.255 s a frame at 320 against 0.078), margin 0.5 over 0.25 (0.979 against 0.973).
     min_object: int = 320  # px, long side of the guidance's box below which it zooms in
     max_zoom: float = 4.0  # a few pixels of guidance are not blown up into a full image
     margin: float = 0.5  # context kept around the box, as a share of its long side
