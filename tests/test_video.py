@@ -186,6 +186,45 @@ def test_matching_near_the_last_motion_finds_a_disc_at_the_border():
         np.testing.assert_allclose(near[:, 2], [3, -2], atol=0.5)
 
 
+def test_an_occluder_passing_in_front_does_not_pull_the_match_along():
+    """A flat green disc moving 1 px a frame, a red flower-like disc over part of it. Summed
+    squared differences (TM_SQDIFF) moved the match off the occluder, to the window's edge
+    (measured: 7 or -5 px); with each pixel's cost capped, the occluder costs the same at every
+    shift and the disc's own edge decides (measured: 0.75-1.26 px)."""
+    shape = (240, 320)
+    bg = cv2.GaussianBlur(np.random.default_rng(3).uniform(0, 1, (*shape, 3)), (0, 0), 2.0)
+
+    def frame(x, occluder=None):
+        image, disc = bg.astype(np.float32), np.zeros(shape, np.uint8)
+        cv2.circle(disc, (x, 120), 36, 1, -1)
+        image[disc > 0] = (0.2, 0.8, 0.2)
+        if occluder is not None:
+            cv2.circle(image, (occluder, 112), 26, (0.9, 0.1, 0.1), -1)
+            cv2.circle(image, (occluder, 112), 8, (0.05, 0.05, 0.05), -1)
+        return image, disc > 0
+
+    seen, disc = frame(120)
+    for occluder in (80, 95, 110, 130, 150, 165):
+        shift = matched_motion(seen, frame(121, occluder)[0], disc, 6.5, (1.0, 0.0))
+        np.testing.assert_allclose(shift[:, 2], [1, 0], atol=0.5)
+
+
+def test_matching_costs_are_masked_squared_differences_capped_per_pixel():
+    from wildmatte.applications.propagate import UNLIKE, _costs
+
+    rng = np.random.default_rng(4)
+    window = rng.uniform(0.4, 0.5, (20, 24, 3)).astype(np.float32)
+    templ = rng.uniform(0.4, 0.5, (10, 12, 3)).astype(np.float32)
+    mask = (rng.uniform(size=(10, 12)) > 0.3).astype(np.uint8)
+    # Under the cap everywhere: OpenCV's masked sum of squared differences.
+    expected = cv2.matchTemplate(window, templ, cv2.TM_SQDIFF, mask=mask)
+    np.testing.assert_allclose(_costs(window, templ, mask), expected, rtol=1e-4)
+    # A pixel of the window far off (an occluder) adds at most the cap to any position.
+    far = window.copy()
+    far[5, 6] = (1.0, 0.0, 1.0)
+    assert (_costs(far, templ, mask) - _costs(window, templ, mask)).max() <= 3 * UNLIKE**2 + 1e-6
+
+
 class _Wearing:
     """An engine that mattes the object inside its guidance less 2% of it, on the left: a
     model that wears the object down a little a frame."""
