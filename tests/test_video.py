@@ -11,7 +11,9 @@ import pytest
 from scenes import moving_clip
 
 from wildmatte.applications.propagate import (
+    UNLIKE,
     FlowPropagator,
+    _costs,
     guidance_kernel,
     jumps,
     keep_overlapping,
@@ -210,8 +212,6 @@ def test_an_occluder_passing_in_front_does_not_pull_the_match_along():
 
 
 def test_matching_costs_are_masked_squared_differences_capped_per_pixel():
-    from wildmatte.applications.propagate import UNLIKE, _costs
-
     rng = np.random.default_rng(4)
     window = rng.uniform(0.4, 0.5, (20, 24, 3)).astype(np.float32)
     templ = rng.uniform(0.4, 0.5, (10, 12, 3)).astype(np.float32)
