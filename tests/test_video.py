@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scenes import moving_clip
 
+from wildmatte.applications.cuts import Signature, is_cut
 from wildmatte.applications.propagate import (
     UNLIKE,
     FlowPropagator,
@@ -539,13 +540,35 @@ def test_bad_inputs_get_one_line_and_leave_nothing(tmp_path, clip, capsys):
     assert "output folder is an input folder" in line
     masks = tmp_path / "masks"
     masks.mkdir()
-    _mask(masks / "m0.png", clip["gt"][0])
+    _mask(masks / "first.png", clip["gt"][0])
     line = _one_error(*_run(capsys, clip["folder"], "--masks", masks, "--out", out)[:3:2])
-    assert "1 masks for 8 frames" in line
+    assert "first.png: no frame number in the name" in line
     line = _one_error(*_run(capsys, clip["folder"], "--out", out)[:3:2])
     assert "--mask" in line
     assert not out.exists()
     assert sorted(p.name for p in clip["folder"].iterdir()) == [f"f{i:03d}.png" for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    "names, problem",
+    [
+        (
+            ["000000.png", "a3.png", "b3.png"],
+            "b3.png: a second mask for frame 3 (the first: a3.png)",
+        ),
+        (["000000.png", "000020.png"], "000020.png: frame 20 is past the clip's end (8 frames)"),
+        (["000002.png"], "masks: no mask for frame 0"),
+    ],
+)
+def test_bad_keyframe_masks_get_one_line(tmp_path, clip, capsys, names, problem):
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for name in names:
+        _mask(masks / name, clip["gt"][0])
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, clip["folder"], "--masks", masks, "--out", out)
+    assert problem in _one_error(code, err)
+    assert not out.exists()
 
 
 def test_a_frame_of_another_size_stops_the_run_without_a_half_written_video(tmp_path, clip, capsys):
@@ -652,3 +675,69 @@ def test_an_object_going_out_of_view_is_not_a_collapse():
     assert collapsed(nothing, carried, sliver)
     assert not collapsed(nothing, carried, sliver, prev_carried=before)
     assert collapsed(nothing, carried, sliver, prev_carried=carried)  # not shrinking: lost
+
+
+# --- keyframes and scene cuts --------------------------------------------------------------
+
+
+def test_keyframe_masks_restart_the_propagation_from_their_frame(tmp_path, clip, capsys):
+    # Frame 0's mask is the moving object; frame 4's is the still one: from frame 4 on the
+    # still object is followed, so the keyframe, not the carry, decides what is matted.
+    _, _, still = moving_clip()
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    _mask(masks / "000000.png", clip["gt"][0])
+    _mask(masks / "000004.png", still)
+    out = tmp_path / "out"
+    code, _, _ = _run(capsys, clip["folder"], "--masks", masks, "--out", out)
+    assert code == 0
+    alphas = _read(out / "alpha") / 255
+    assert alphas.shape[0] == 8
+    np.testing.assert_array_equal(alphas[4] >= 0.5, still >= 0.5)  # a keyframe is as given
+    for i in (1, 2, 3):  # propagated from frame 0: the moving object
+        assert alphas[i][clip["gt"][i] >= 0.5].min() >= 0.5
+    for i in (5, 6, 7):  # propagated from frame 4: the still object, not the moving one
+        seen = still * (1 - clip["gt"][i])  # the moving one passes in front of it
+        # Measured: 0.99, 0.96, 0.97 of the still one; 0.10, 0.10, 0.01 of the moving one.
+        assert alphas[i][seen >= 0.5].mean() >= 0.9
+        assert alphas[i][clip["gt"][i] >= 0.5].mean() <= 0.25
+
+
+def _two_shots() -> tuple[np.ndarray, np.ndarray]:
+    """Frames 0-4 of one clip, then 5-7 of another (colours inverted, mirrored): a cut at 5."""
+    a, ga, _ = moving_clip()
+    b, gb, _ = moving_clip(seed=4)
+    b, gb = 1 - b[:, :, ::-1], gb[:, :, ::-1]
+    return np.concatenate([a[:5], b[5:]]), np.concatenate([ga[:5], gb[5:]])
+
+
+def test_a_scene_cut_is_found_and_motion_or_light_is_not():
+    frames, _ = _two_shots()
+    looks = [Signature(f) for f in frames]
+    assert [is_cut(a, b) for a, b in zip(looks, looks[1:])] == [False] * 4 + [True] + [False] * 2
+    first = looks[0]
+    assert not is_cut(first, Signature(np.roll(frames[0], 20, axis=1)))  # a fast pan
+    assert not is_cut(first, Signature(frames[0] * 0.6))  # the light dims
+    assert not is_cut(first, Signature(frames[0][:, ::-1].copy()))  # same colours, new layout
+
+
+def test_a_scene_cut_without_a_mask_stops_in_one_line_and_a_keyframe_goes_on(tmp_path, capsys):
+    frames, gt = _two_shots()
+    folder = _frames_folder(tmp_path / "frames", frames)
+    first = _mask(tmp_path / "first.png", gt[0])
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, folder, "--mask", first, "--out", out)
+    line = _one_error(code, err)
+    assert code == video_command.CUT_EXIT
+    assert str(folder) in line and "scene cut at frame 5" in line and "000005.png" in line
+    assert [p.name for p in sorted((out / "alpha").iterdir())] == [f"{i:06d}.png" for i in range(5)]
+    # The user gives the next shot's mask, as the line says, and resumes.
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    _mask(masks / "000000.png", gt[0])
+    _mask(masks / "000005.png", gt[5])
+    code, stdout, _ = _run(capsys, folder, "--masks", masks, "--out", out, "--resume")
+    assert code == 0 and "3 frames matted" in stdout
+    alphas = _read(out / "alpha") / 255
+    for i in (5, 6, 7):
+        assert _iou(alphas[i], gt[i]) >= 0.5 and alphas[i][gt[i] >= 0.5].min() >= 0.5

@@ -308,12 +308,14 @@ class FlowPropagator:
         self.occluded = False  # something moved in front of the object in the last frame
 
     def start(self, mask: np.ndarray) -> None:
-        """The object's shape in the frame before the next one (the first mask, or on resume
-        the last kept alpha)."""
+        """The object's shape in the frame before the next one (the first mask, a keyframe's,
+        or on resume the last kept alpha). Its motion is forgotten: a keyframe may start a new
+        shot."""
         self.shape = self.anchor = np.asarray(mask) >= 0.5
         self.pose = np.eye(3, dtype=np.float64)
         self.look = None
         self.area = float(self.shape.sum())
+        self.motion, self.matched, self.occluded = None, False, False
 
     def next_mask(
         self, prev_frame: np.ndarray, frame: np.ndarray, prev_alpha: np.ndarray

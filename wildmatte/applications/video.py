@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from wildmatte.applications.cuts import Signature, is_cut
 from wildmatte.applications.frames import (
-    Clip,
     VideoSink,
     check_composite,
     is_video_file,
@@ -25,8 +25,9 @@ from wildmatte.applications.frames import (
     open_clip,
     remove_stale_sink,
 )
+from wildmatte.applications.keyframes import frame_mask, keyframe_masks
 from wildmatte.applications.propagate import FlowPropagator, Propagator, guidance_kernel
-from wildmatte.data.imageio import list_images, read_alpha
+from wildmatte.data.imageio import read_alpha
 from wildmatte.errors import InputError
 from wildmatte.inference import foreground as fgmod
 from wildmatte.inference.engines import Engine
@@ -40,10 +41,12 @@ COLLAPSE = 0.5
 
 @dataclass
 class VideoRun:
-    """What a run did: frames matted now, and the frames where the object was lost."""
+    """What a run did: frames matted now, the frames where the object was lost, and the frame
+    where a scene cut without a mask stopped it (None: it ran to the end)."""
 
     matted: int
     lost: list[int]
+    cut: int | None = None
 
 
 @dataclass
@@ -181,24 +184,6 @@ def check_paths(
         check_composite(outputs.composite)
 
 
-def _mask_files(folder: Path, clip: Clip) -> list[Path]:
-    files = [folder / name for name in list_images(folder)]
-    if clip.count is not None and len(files) < clip.count:
-        raise InputError(folder, f"{len(files)} masks for {clip.count} frames")
-    return files
-
-
-def _frame_mask(path: Path, shape: tuple[int, int], threshold: int) -> np.ndarray:
-    """A per-frame mask as it is (an empty one means the object is absent)."""
-    mask = read_alpha(path)
-    if mask.shape != tuple(shape):
-        raise InputError(
-            path,
-            f"mask is {mask.shape[1]}×{mask.shape[0]} but the frames are {shape[1]}×{shape[0]}",
-        )
-    return (mask >= threshold / 255.0).astype(np.float32)
-
-
 class _Background:
     """The composite's background per frame: a colour, an image, or a (looped) video."""
 
@@ -229,26 +214,30 @@ def matte_video(
     on a second try (their alpha is written as the model gave it).
 
     Give the first frame's `mask` (later frames by `propagator`, optical flow by default) or a
-    folder of per-frame `masks` (sorted by name, one per frame). With `resume`, frames whose
-    files exist are kept and matting continues after the last of them.
+    folder of `masks`: one per frame, used as they are, or keyframes (see `keyframe_masks`),
+    each matted from its mask and propagated on to the next. At a scene cut (`is_cut`) the
+    carried mask means nothing: the run goes on only if the cut's frame has a mask, and
+    otherwise stops there (`VideoRun.cut`). With `resume`, frames whose files exist are kept
+    and matting continues after the last of them.
     """
     if (mask is None) == (masks is None):
         raise InputError(clip_path, "give either the first frame's mask or a masks folder")
     clip = open_clip(clip_path)
     masks_dir = Path(masks) if masks is not None else None
     check_paths(clip.path, outputs, masks_dir, Path(mask) if mask is not None else None)
-    mask_files = _mask_files(masks_dir, clip) if masks_dir is not None else None
+    keys = keyframe_masks(masks_dir, clip) if masks_dir is not None else {}
+    if keys:
+        frame_mask(keys[min(keys)], clip.size, threshold)  # fail early on a size mismatch
     first = read_mask(mask, clip.size, threshold) if mask is not None else None
-    if mask_files:
-        _frame_mask(mask_files[0], clip.size, threshold)  # fail early on a size mismatch
     background = _Background(outputs.background, clip.size) if outputs.composite else None
     propagator = propagator or FlowPropagator()
     start_at = completed_frames(outputs) if resume else 0
     _remove_stale_temps(outputs)
     sink = VideoSink(outputs.composite, clip.fps, clip.size) if outputs.composite else None
-    done, lost = 0, []
+    done, lost, cut = 0, [], None
     prev: tuple[np.ndarray, np.ndarray] | None = None
     guide = None  # the last propagated guidance
+    look = None  # the last frame's Signature (for cuts)
     bar = tqdm(total=clip.count, unit="frame", desc=f"video ({engine.name})", disable=not progress)
     try:
         for i, frame in enumerate(clip.frames()):
@@ -259,15 +248,18 @@ def matte_video(
                     f"frame {i} is {frame.shape[1]}×{frame.shape[0]}, "
                     f"frame 0 is {clip.size[1]}×{clip.size[0]}",
                 )
-            if mask_files is not None and i >= len(mask_files):
-                raise InputError(masks_dir, f"no mask for frame {i}")
+            seen, look = look, Signature(frame)
+            given = first if i == 0 and first is not None else None
+            if i in keys:
+                given = frame_mask(keys[i], clip.size, threshold)
             if i < start_at:
                 alpha = read_alpha(outputs.alpha(i)) if sink or i == start_at - 1 else None
+            elif given is None and seen is not None and is_cut(seen, look):
+                cut = i  # the carried mask is of the shot before: stop, nothing guessed
+                break
             else:
-                if mask_files is not None:
-                    alpha = matte(engine, frame, _frame_mask(mask_files[i], clip.size, threshold))
-                elif prev is None:
-                    alpha = matte(engine, frame, first)
+                if given is not None:
+                    alpha = matte(engine, frame, given)
                 else:
                     last, guide = guide, propagator.next_mask(prev[0], frame, prev[1])
                     still = bool(lost) and lost[-1] == i - 1
@@ -278,8 +270,9 @@ def matte_video(
             if sink is not None:
                 fg = fg if fg is not None else fgmod.estimate_foreground(frame, alpha)
                 sink.write(fgmod.composite(fg, alpha, background.next()))
-            if i == 0 and first is not None:
-                start(propagator, first)
+            if given is not None and i >= start_at - 1:
+                start(propagator, given)  # a new start: the mask given here
+                guide = None
             elif i == start_at - 1:
                 start(propagator, alpha)
             prev = (frame, alpha) if alpha is not None else None
@@ -291,8 +284,8 @@ def matte_video(
     finally:
         bar.close()
     if sink is not None:
-        sink.close()
-    return VideoRun(done, lost)
+        sink.close()  # the frames up to a cut are complete: kept, as their alphas are
+    return VideoRun(done, lost, cut)
 
 
 def _write_frame(

@@ -12,6 +12,7 @@ from wildmatte.errors import InputError
 from wildmatte.inference.engines import ENGINES, default_engine, get_engine
 
 LOST_EXIT = 3  # every frame written, but the object collapsed in some
+CUT_EXIT = 4  # stopped at a scene cut that has no mask: the frames before it are written
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,11 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="alpha mattes of a video from the first frame's mask",
         description="Matte every frame of a video file (anything OpenCV reads) or a folder of "
         "frames. Give the first frame's mask (later frames follow it by optical flow) or a "
-        "folder of per-frame masks. Writes OUT/alpha/000000.png, 000001.png, ...",
+        "folder of masks: one per frame, or keyframes named by frame number (000000.png, "
+        "000040.png, ...) propagated between. A scene cut without a mask stops the run. "
+        "Writes OUT/alpha/000000.png, 000001.png, ...",
     )
     p.add_argument("input", type=Path, help="video file or folder of frames (sorted by name)")
     p.add_argument("--mask", type=Path, help="mask of the object in the first frame")
-    p.add_argument("--masks", type=Path, help="folder of per-frame masks, used as they are")
+    p.add_argument(
+        "--masks",
+        type=Path,
+        help="folder of masks: one per frame (used as they are) or keyframes named by frame "
+        "number, 0-based (000000.png, 000040.png ...; frames between are propagated)",
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--composite", type=Path, help="also write a composite video (.mp4 or .avi)")
     p.add_argument(
@@ -70,6 +78,14 @@ def run(args) -> int:
     print(f"{run.matted} frames matted with {engine.name}; alphas in {args.out / 'alpha'}")
     if args.composite:
         print(f"wrote {args.composite}")
+    if run.cut is not None:
+        print(
+            f"{args.input}: scene cut at frame {run.cut}, which has no mask: stopped there "
+            f"(frames 0-{run.cut - 1} written); to go on, give the next shot's mask as "
+            f"{run.cut:06d}.png in a --masks folder (frame 0's as 000000.png) and --resume",
+            file=sys.stderr,
+        )
+        return CUT_EXIT
     if run.lost:
         frames = ", ".join(map(str, run.lost[:5])) + (" …" if len(run.lost) > 5 else "")
         print(
