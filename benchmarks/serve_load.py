@@ -2,7 +2,7 @@
 
 Starts `wildmatte serve` as a subprocess on a free 127.0.0.1 port (its default engine unless
 --engine), waits for GET / to answer, sends the bundled example photo (resized to --size on its
-long side; 640 gives 640×448) with a box around the object, and prints the answers by status,
+long side; 640 gives 640×427) with a box around the object, and prints the answers by status,
 requests/s, client latency p50/p95, the server's own time and CPU time per request (the CPU
 time tells what idle cores would give when other jobs share the machine), its memory, and the
 load average before and after. With --oversize K it then sends K concurrent uploads of

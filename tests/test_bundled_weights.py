@@ -43,12 +43,16 @@ def test_info_and_version_name_the_weights(capsys):
 
 
 def test_bundled_weights_score_on_the_bundled_example():
-    """A regression guard, as pymatting tests its solvers against a reference matte."""
+    """A regression guard on a photo no training run saw (scikit-image's `coffee`, CC0): the
+    bundled weights must agree with the example's reference alpha (closed-form matting on a
+    tight trimap, scripts/make_example.py) about as well as when they shipped."""
     image = read_image(ASSETS / "example.jpg")
     mask = read_mask(ASSETS / "example_mask.png")
-    truth = read_alpha(ASSETS / "example_alpha.png")
+    reference = read_alpha(ASSETS / "example_alpha.png")
     alpha = Matter.from_pretrained(device="cpu").predict(image, mask)
-    # Measured 2026-12-02 on CPU (torch 2.14.1): prn-light.r9 SAD 0.609 (/1000), r8 0.578;
-    # closed-form on the same mask 6.30 with its tuned 45-px erosion (1.47 with 15 px), the mask
-    # itself 11.36. The bound leaves ~7% for other machines.
-    assert sad(alpha, truth) < 0.65
+    # Measured 2026-12-07 on CPU (torch 2.14.1, the default onnx engine), SAD /1000 against the
+    # reference: prn-light.r9 4.86, r8 3.36; the mask itself 24.1, the mask blurred 24.2,
+    # all zeros 112.8. The bound leaves ~13% for other machines and stays far below the mask's.
+    bound = 5.5
+    assert sad(alpha, reference) < bound
+    assert sad(mask.astype("float32"), reference) > 4 * bound  # the bound tells a matte from none
