@@ -8,7 +8,7 @@ DEMO_OUT ?= outputs/demo
 # is 4.5 GB smaller: make install TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
 TORCH ?= torch==2.14.1
 
-.PHONY: install demo test test-fast lint format bench results clean
+.PHONY: install demo test test-fast lint format bench results tables clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,3 +52,8 @@ clean:
 RESULTS_ARGS ?=
 results: $(STAMP)
 	$(BIN)/python benchmarks/results.py $(RESULTS_ARGS)
+
+# The results tables of README.md, the model card and docs/RESULTS.md, from the committed
+# results files (docs/results/*.json); tests/test_doc_tables.py fails when they differ.
+tables: $(STAMP)
+	$(BIN)/python benchmarks/tables.py
