@@ -289,10 +289,11 @@ def _checkpoint_step(path) -> int:
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_exactly(tiny_data, tmp_path):
+@pytest.mark.parametrize("amp", [True, "bf16"])  # bf16 forced: emulated where not native
+def test_killed_run_resumes_exactly(tiny_data, tmp_path, amp):
     cfg_path = tmp_path / "cfg.yaml"
     steps = 60
-    cfg = tiny_config(tiny_data, steps=steps, ckpt_every=5, val_every=0)
+    cfg = tiny_config(tiny_data, steps=steps, ckpt_every=5, val_every=0, amp=amp)
     cfg_path.write_text(yaml.safe_dump(cfg))
 
     full = tmp_path / "full"

@@ -116,7 +116,9 @@ class PRN(nn.Module):
 
     @staticmethod
     def _to_alpha(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        # In fp32 even under bf16 autocast: bf16 tanh rounds to ±1 beyond |logit| ≈ 3.5, which
+        # zeroes alpha's gradient there and quantises alpha near 0 and 1 in steps of 1/512.
+        logits = F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
         return (torch.tanh(logits) + 1.0) / 2.0
 
     def inputs(self, image: torch.Tensor, guidance: torch.Tensor) -> torch.Tensor:

@@ -103,7 +103,8 @@ class Train(Strict):
     clip_grad: Annotated[float, Field(ge=0.0, le=1e6)] | None = None
     freeze_bn: bool | None = None
     encoder_lr_ratio: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
-    amp: bool | None = None
+    amp: bool | Literal["bf16", "fp32"] | None = None  # true: bf16 where the device has it
+    channels_last: bool | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
     workers: Annotated[int, Field(ge=0, le=256)] | None = None
     band_warmup: Steps | None = None
@@ -190,7 +191,7 @@ def check_config(cfg: object, source: object) -> None:
     except ValidationError as err:
         first = err.errors()[0]
         # Union members add their type to the location (`model.str`); the key is what matters.
-        loc = tuple(p for p in first["loc"] if p not in ("str", "dict", "list[...]"))
+        loc = tuple(p for p in first["loc"] if p not in ("str", "bool", "dict", "list[...]"))
         if first["type"] == "extra_forbidden":
             problem = "unknown key"
         else:
