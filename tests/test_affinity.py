@@ -92,3 +92,17 @@ def test_the_video_command_propagates_by_affinity_when_asked(tmp_path, capsys):
     assert main([*args, "--engine", "guidance", "--propagate", "affinity"]) == 0
     alphas = [cv2.imread(str(p), 0) / 255 for p in sorted((tmp_path / "o" / "alpha").iterdir())]
     assert len(alphas) == 4 and all((a[t >= 0.5] >= 0.5).mean() >= 0.95 for a, t in zip(alphas, gt))
+
+
+def test_joint_guidance_holds_both_carries():
+    from wildmatte.applications.affinity import JointPropagator
+    from wildmatte.applications.propagate import FlowPropagator
+
+    frames, gt = walker_clip(frames=4)
+    flow, aff = FlowPropagator(), AffinityPropagator()
+    joint = JointPropagator(FlowPropagator(), AffinityPropagator(features=aff.features))
+    for p in (flow, aff, joint):
+        p.start(gt[0])
+    for i in (1, 2, 3):
+        f, a, j = (p.next_mask(frames[i - 1], frames[i], gt[i - 1]) for p in (flow, aff, joint))
+        np.testing.assert_array_equal(j, np.maximum(f, a))

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from wildmatte.applications.propagate import guidance_kernel
+from wildmatte.applications.propagate import Propagator, guidance_kernel
 from wildmatte.model.efficientnet_lite import EfficientNetLite, imagenet_state_dict, package_file
 
 VARIANT = "efficientnet-lite0"
@@ -187,3 +187,24 @@ class AffinityPropagator:
         k = self.kernel or guidance_kernel((h, w))
         binary = (big >= self.level).astype(np.uint8)
         return cv2.dilate(binary, np.ones((k, k), np.uint8)).astype(np.float32)
+
+
+class JointPropagator:
+    """The flow and shape carry's guidance joined with the affinity's: the first keeps rigid and
+    small objects, the second the parts that swing away from the rigid motion."""
+
+    def __init__(self, flow: Propagator, affinity: AffinityPropagator | None = None) -> None:
+        self.flow, self.affinity = flow, affinity or AffinityPropagator()
+
+    def start(self, mask: np.ndarray) -> None:
+        for p in (self.flow, self.affinity):
+            if hasattr(p, "start"):
+                p.start(mask)
+
+    def next_mask(
+        self, prev_frame: np.ndarray, frame: np.ndarray, prev_alpha: np.ndarray
+    ) -> np.ndarray:
+        return np.maximum(
+            self.flow.next_mask(prev_frame, frame, prev_alpha),
+            self.affinity.next_mask(prev_frame, frame, prev_alpha),
+        )

