@@ -13,7 +13,7 @@ layer is either drawn (a flat disc; a textured blob) or a real RGBA cutout
 (../shared/data/fg-train). The true alpha of the target is its own alpha times what the layers
 in front let through. Written per clip: frames/000000.png …, true/000000.png …, mask.png (the
 first frame's true alpha ≥ 0.5). `--seed 25` (the default) draws the published clips; any other
-seed draws new backgrounds, cutouts, colours and start points for the same eight kinds of clip
+seed draws new backgrounds, cutouts, colours and start points for the same twelve kinds of clip
 (the project tunes on seeds 1-4 and reports seeds drawn after its last choice: docs/video.md).
 
 Then `python -m wildmatte video frames --mask mask.png --out out` runs in a child process
@@ -238,7 +238,7 @@ def fit_box(rgb: np.ndarray, alpha: np.ndarray, height: int, width: int):
 
 
 # The published clips (docs/video.md); any other seed draws new backgrounds, cutouts, colours and
-# paths for the same eight kinds of clip (seeds 1-9: a tuning set; 100 and up: fresh test sets).
+# paths for the same kinds of clip (seeds 1-9: a tuning set; 100 and up: fresh test sets).
 PUBLISHED = 25
 # What each kind of clip is, whatever the seed drew (the published clips say more).
 KINDS = {

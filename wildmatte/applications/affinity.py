@@ -64,8 +64,8 @@ class Features:
 
 def cells(alpha: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
     """The alpha averaged into the h×w grid of feature cells."""
-    small = cv2.resize(alpha.astype(np.float32), size[::-1], interpolation=cv2.INTER_AREA)
-    return torch.from_numpy(small)
+    a = torch.from_numpy(np.ascontiguousarray(alpha, np.float32))[None, None]
+    return F.adaptive_avg_pool2d(a, size)[0, 0]
 
 
 def _box(label: torch.Tensor, margin: int) -> tuple[slice, slice]:
