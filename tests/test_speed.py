@@ -43,13 +43,18 @@ def test_classic_is_capped_by_pixels_only_on_cpu():
 
 
 def test_peak_memory_sees_an_allocation_of_known_size():
+    import mmap
+
     import numpy as np
 
     from wildmatte.evaluation.memory import PeakMemory
 
     with PeakMemory("cpu") as mem:
-        block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
-        del block
+        # Fresh pages from the kernel, all touched: a heap block could reuse pages a long test
+        # session already holds, and then the resident set would not grow.
+        block = mmap.mmap(-1, 64 * 2**20)
+        np.frombuffer(block, np.uint8)[:] = 1
+        block.close()
     # VmHWM after a reset measures the block itself; the lifetime peak (the fallback) can only
     # be higher.
     assert mem.mib >= 60
