@@ -114,7 +114,7 @@ def run(args) -> int:
         frames = ", ".join(map(str, run.lost[:5])) + (" …" if len(run.lost) > 5 else "")
         print(
             f"{args.input}: the matte lost the object in {len(run.lost)} frame(s) ({frames}): "
-            "check them, or give per-frame --masks",
+            "check them, or give keyframe masks there (--masks)",
             file=sys.stderr,
         )
         return LOST_EXIT
