@@ -1,7 +1,7 @@
 """Seconds a frame of `wildmatte video` at 768×576 (0.44 MP): propagation and matting, timed
 apart, in-process, for each way of carrying the mask.
 
-Usage: python benchmarks/video_speed.py [--frames 12] [--seed 25] [--propagate flow affinity]
+Usage: python benchmarks/video_speed.py [--frames 12] [--seed 25] [--propagate flow affinity both]
 
 The clip is the benchmark's `articulated` clip (benchmarks/video_clips.py, a cutout walking
 with its legs swinging), drawn at 320×240 and scaled up to 768×576; the object is then about
@@ -42,16 +42,17 @@ def propagator(name: str):
         from wildmatte.applications.propagate import FlowPropagator
 
         return FlowPropagator()
-    from wildmatte.applications.affinity import AffinityPropagator
+    from wildmatte.applications.affinity import AffinityPropagator, JointPropagator
+    from wildmatte.applications.propagate import FlowPropagator
 
-    return AffinityPropagator()
+    return AffinityPropagator() if name == "affinity" else JointPropagator(FlowPropagator())
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--frames", type=int, default=12)
     p.add_argument("--seed", type=int, default=video_clips.PUBLISHED)
-    p.add_argument("--propagate", nargs="+", default=["flow", "affinity"])
+    p.add_argument("--propagate", nargs="+", default=["flow", "affinity", "both"])
     args = p.parse_args()
     frames, first = clip(args.seed, args.frames)
     engine = default_engine(None, None, hires=True, zoom=True)
