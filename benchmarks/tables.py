@@ -124,16 +124,18 @@ def wild_rows(doc: dict, guidance: str, cells: Callable[[dict], list[float]]) ->
     ]
 
 
+def per_case(doc: dict, label: str) -> tuple[list, list]:
+    """An engine's per-case scores with paper and with noisy guidance."""
+    return doc["runs"]["paper"][label]["per_case"], doc["runs"]["noisy"][label]["per_case"]
+
+
 def readme_wild() -> str:
     doc = load("wild-test.json")
     order = ["guidance", "closed-form", *(e for e in doc["engines"] if e.startswith("prn"))]
     doc = {**doc, "engines": [e for e in order if e in doc["engines"]]}
 
     def cells(label: str) -> list[float]:
-        paper, noisy = (
-            doc["runs"]["paper"][label]["per_case"],
-            doc["runs"]["noisy"][label]["per_case"],
-        )
+        paper, noisy = per_case(doc, label)
         return [
             mean(metric(paper, "SAD")),
             mean(metric(noisy, "SAD")),
@@ -152,10 +154,7 @@ def card_wild() -> str:
     engines = [e for e in doc["engines"] if e != "guidance"]
 
     def cells(label: str) -> list[float]:
-        paper, noisy = (
-            doc["runs"]["paper"][label]["per_case"],
-            doc["runs"]["noisy"][label]["per_case"],
-        )
+        paper, noisy = per_case(doc, label)
         return [
             mean(metric(paper, "SAD")),
             *(mean(metric(paper, "SAD", c)) for c in ("opaque", "fine", "partial", "occluded")),
