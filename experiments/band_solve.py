@@ -4,8 +4,9 @@
 For every case of a tune set, a PRN engine's alpha is read from a `wildmatte bench eval` folder.
 Its band of doubt (lo < α < hi, widened by `grow` px) becomes the unknown region of a trimap
 whose sure parts come from the network; closed-form matting (pymatting) solves it, started from
-nothing but the image. Variants: `net` (the network as it is), `cf-gG` (the solve replaces the
-network inside the band), `mean-gG` (their average there). Scored per category.
+nothing but the image (wildmatte.inference.band_solve, the engine option `--band-solve`).
+Variants: `net` (the network as it is), `cf-gG` (the solve replaces the network inside the
+band), `mean-gG` (their average there). Scored per category.
 Usage: python experiments/band_solve.py SET_DIR EVAL_DIR LABEL [--out JSON] [--limit N]
 """
 
@@ -15,55 +16,24 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
-from pymatting import estimate_alpha_cf
 
 from wildmatte.data.imageio import read_alpha
 from wildmatte.evaluation.layouts import load_cases, read_inputs
 from wildmatte.evaluation.metrics import interior_holes, sad, sad_bg
 from wildmatte.evaluation.stats import paired_bootstrap
+from wildmatte.inference.band_solve import BandOptions, refine
 
-LO, HI = 0.02, 0.98
 GROWS = (0, 6)
 CATEGORIES = ("opaque", "fine", "partial", "occluded", "interior")
 
 
-def band(alpha: np.ndarray, grow: int) -> np.ndarray:
-    unknown = ((alpha > LO) & (alpha < HI)).astype(np.uint8)
-    if grow:
-        unknown = cv2.dilate(
-            unknown, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2)
-        )
-    return unknown.astype(bool)
-
-
-def solve(image: np.ndarray, alpha: np.ndarray, unknown: np.ndarray) -> np.ndarray:
-    """Closed-form alpha on the trimap: the network's sure parts, its band unknown."""
-    if not unknown.any():
-        return alpha
-    trimap = np.where(alpha >= 0.5, 1.0, 0.0)
-    trimap[unknown] = 0.5
-    ys, xs = np.nonzero(unknown)
-    # Solve in the band's bounding box (plus a margin): the same answer, far fewer pixels.
-    y0, y1 = max(ys.min() - 8, 0), min(ys.max() + 9, alpha.shape[0])
-    x0, x1 = max(xs.min() - 8, 0), min(xs.max() + 9, alpha.shape[1])
-    tri = trimap[y0:y1, x0:x1]
-    if not (tri == 1).any() or not (tri == 0).any():  # all see-through: nothing to anchor on
-        return alpha
-    crop = estimate_alpha_cf(image[y0:y1, x0:x1].astype(np.float64), tri)
-    out = alpha.copy()
-    out[y0:y1, x0:x1] = np.where(unknown[y0:y1, x0:x1], np.clip(crop, 0, 1), alpha[y0:y1, x0:x1])
-    return out
-
-
 def variants(image: np.ndarray, alpha: np.ndarray) -> dict[str, np.ndarray]:
+    """The network, the solve alone in its band (cf) and their average there (mean)."""
     out = {"net": alpha}
     for grow in GROWS:
-        unknown = band(alpha, grow)
-        cf = solve(image, alpha, unknown)
-        out[f"cf-g{grow}"] = cf
-        out[f"mean-g{grow}"] = np.where(unknown, (cf + alpha) / 2, alpha)
+        out[f"cf-g{grow}"] = refine(image, alpha, BandOptions(grow=grow, mix=1.0))
+        out[f"mean-g{grow}"] = refine(image, alpha, BandOptions(grow=grow, mix=0.5))
     return out
 
 

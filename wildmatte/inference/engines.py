@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from wildmatte import validate
 from wildmatte.errors import InputError
+from wildmatte.inference.band_solve import BandOptions, BandSolveEngine
 from wildmatte.inference.hires import HiresEngine, HiresOptions
 from wildmatte.inference.zoom import ZoomEngine, ZoomOptions
 from wildmatte.model import CONFIGS, PRN, get_config, load_model
@@ -240,6 +241,7 @@ def default_engine(
     hires: HiresOptions | bool = False,
     threads: int | None = None,
     zoom: ZoomOptions | bool = False,
+    band_solve: BandOptions | bool = False,
 ) -> Engine:
     """The one default engine of predict, Matter.from_pretrained(), serve and video: the one
     default_engine_name() picks, or torch (prn) where the onnx graphs are neither cached nor
@@ -247,14 +249,15 @@ def default_engine(
     name = default_engine_name(weights, device)
     if name == "classic":
         print("wildmatte: no trained weights bundled: using the classic engine", file=sys.stderr)
+    extras = {"hires": hires, "zoom": zoom, "band_solve": band_solve}
     if name != "onnx":
-        return get_engine(name, weights, device, hires=hires, zoom=zoom)
+        return get_engine(name, weights, device, **extras)
     from wildmatte.inference.onnx_engine import ExportUnavailable
 
     try:
-        return get_engine("onnx", weights, device, hires=hires, threads=threads, zoom=zoom)
+        return get_engine("onnx", weights, device, threads=threads, **extras)
     except ExportUnavailable as err:
-        engine = get_engine("prn", weights, device, hires=hires, zoom=zoom)
+        engine = get_engine("prn", weights, device, **extras)
         print(f"wildmatte: {err.problem}: running torch instead", file=sys.stderr)
         return engine
 
@@ -270,6 +273,7 @@ def get_engine(
     model: str = "prn-light",
     threads: int | None = None,
     zoom: ZoomOptions | bool = False,
+    band_solve: BandOptions | bool = False,
 ) -> Engine:
     """An engine by name: `prn` (weights: a file, or None for the default; `init="random"`
     for an untrained `model`), `onnx` (onnxruntime; weights: `.onnx`, `.safetensors` or None,
@@ -278,7 +282,9 @@ def get_engine(
 
     hires: learned engines take images over `max_pixels` coarse to fine (True: the defaults).
     zoom: learned engines matte objects smaller than `min_object` on an upscaled crop (True:
-    the defaults). threads: onnxruntime's threads per call (None: one per core)."""
+    the defaults). band_solve: learned engines' alpha refined by closed-form inside their band
+    of doubt (True: the defaults). threads: onnxruntime's threads per call (None: one per
+    core)."""
     engine = _engine(name, weights, device, dtype, trimap, init, model, threads)
     if name not in ("prn", "onnx"):
         return engine
@@ -286,6 +292,9 @@ def get_engine(
         engine = HiresEngine(engine, hires if isinstance(hires, HiresOptions) else None)
     if zoom:
         engine = ZoomEngine(engine, zoom if isinstance(zoom, ZoomOptions) else None)
+    if band_solve:
+        options = band_solve if isinstance(band_solve, BandOptions) else None
+        engine = BandSolveEngine(engine, options)
     return engine
 
 

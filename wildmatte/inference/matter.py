@@ -54,6 +54,7 @@ class Matter:
         init: str | None = None,
         model: str = "prn-light",
         threads: int | None = None,
+        band_solve: bool = False,
     ) -> Matter:
         """The bundled default model (weights=None) or a `.safetensors` path (with its `.json`
         beside it); `init="random"` for an untrained `model` (`prn`, `prn-light`, `prn-tiny`;
@@ -61,13 +62,24 @@ class Matter:
         CPU where it works, else torch), or a name (`prn`, `onnx`, `classic` needs no weights
         …). Bad files raise ValueError. Images over 2 MP go coarse to fine (a global pass, then
         full-resolution tiles on the edges) unless `hires=False`. `threads`: onnxruntime's per
-        call (None: one per core; a server running calls side by side wants fewer)."""
+        call (None: one per core; a server running calls side by side wants fewer).
+        `band_solve=True` refines a learned engine's uncertain band with closed-form matting
+        (wildmatte.inference.band_solve; slower)."""
         if engine is None and init is None:
-            engine_ = default_engine(weights, device, hires=hires, threads=threads)
+            engine_ = default_engine(
+                weights, device, hires=hires, threads=threads, band_solve=band_solve
+            )
         else:
             name = engine or "prn"
             engine_ = get_engine(
-                name, weights, device, hires=hires, init=init, model=model, threads=threads
+                name,
+                weights,
+                device,
+                hires=hires,
+                init=init,
+                model=model,
+                threads=threads,
+                band_solve=band_solve,
             )
         return cls(engine_, None if init else _weights_file(engine_.name, weights))
 

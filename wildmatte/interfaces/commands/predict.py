@@ -82,6 +82,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pass at 1024 px, then full-resolution tiles on the edges)",
     )
     p.add_argument("--hires-above", type=float, default=2.0, metavar="MP", help="default 2")
+    p.add_argument(
+        "--band-solve",
+        action="store_true",
+        help="refine the model's uncertain band with closed-form matting (slower; "
+        "learned engines only)",
+    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda if available)")
     p.add_argument(
         "--cutout",
@@ -237,12 +243,13 @@ def _single(args) -> list[tuple[Path, Path | Box, Outputs]]:
 def _engine(args):
     hires = not args.no_hires and HiresOptions(max_pixels=args.hires_above * 1e6)
     if args.engine is None and args.init is None:
-        return default_engine(args.weights, args.device, hires=hires)
+        return default_engine(args.weights, args.device, hires=hires, band_solve=args.band_solve)
     name = args.engine or "prn"
     if args.init and name != "prn":
         raise InputError("--init", f"only the prn engine has an untrained form, not {name}")
-    if args.weights and name not in ("prn", "onnx"):
-        raise InputError("--engine", f"{name} takes no --weights")
+    if (args.weights or args.band_solve) and name not in ("prn", "onnx"):
+        what = "--weights" if args.weights else "--band-solve"
+        raise InputError("--engine", f"{name} takes no {what}")
     return get_engine(
         name,
         args.weights,
@@ -251,6 +258,7 @@ def _engine(args):
         init=args.init,
         model=args.model,
         trimap=args.trimap if args.trimap in TRIMAPS else "paper",
+        band_solve=args.band_solve,
     )
 
 
