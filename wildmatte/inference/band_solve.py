@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from pymatting import estimate_alpha_cf
 
 Engine = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -53,13 +52,17 @@ def solve_band(image: np.ndarray, alpha: np.ndarray, band: np.ndarray) -> np.nda
     trimap[inside] = 0.5
     if not (trimap == 1).any() or not (trimap == 0).any():
         return alpha
-    solved = estimate_alpha_cf(image[y0:y1, x0:x1].astype(np.float64), trimap)
+    from wildmatte.inference.pymatting_import import load_pymatting  # numba import is slow
+
+    solved = load_pymatting().estimate_alpha_cf(image[y0:y1, x0:x1].astype(np.float64), trimap)
     out = alpha.copy()
     out[y0:y1, x0:x1][inside] = np.clip(solved[inside], 0, 1)
     return out
 
 
-def refine(image: np.ndarray, alpha: np.ndarray, options: BandOptions = BandOptions()) -> np.ndarray:
+def refine(
+    image: np.ndarray, alpha: np.ndarray, options: BandOptions = BandOptions()
+) -> np.ndarray:
     """The network's alpha with its band replaced by `mix`·solve + (1 − mix)·network."""
     band = uncertain_band(alpha, options)
     solved = solve_band(image, alpha, band)
