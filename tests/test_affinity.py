@@ -95,7 +95,7 @@ def test_the_video_command_propagates_by_affinity_when_asked(tmp_path, capsys):
 
 
 def test_joint_guidance_holds_both_carries():
-    from wildmatte.applications.affinity import JointPropagator
+    from wildmatte.applications.affinity import JointPropagator, major_parts
     from wildmatte.applications.propagate import FlowPropagator
 
     frames, gt = walker_clip(frames=4)
@@ -105,4 +105,41 @@ def test_joint_guidance_holds_both_carries():
         p.start(gt[0])
     for i in (1, 2, 3):
         f, a, j = (p.next_mask(frames[i - 1], frames[i], gt[i - 1]) for p in (flow, aff, joint))
-        np.testing.assert_array_equal(j, np.maximum(f, a))
+        np.testing.assert_array_equal(j, major_parts(np.maximum(f, a)))
+        assert (j[gt[i] >= 0.5] == 1).mean() >= 0.98  # the walker is all in it
+
+
+def test_major_parts_drops_a_scrap_left_behind_and_keeps_halves():
+    from wildmatte.applications.affinity import major_parts
+
+    mask = np.zeros((60, 80), np.float32)
+    mask[10:50, 10:30] = 1  # the object's left half (800 px)
+    mask[10:50, 34:50] = 1  # its right half, split by an occluder (640 px)
+    mask[5:15, 65:75] = 1  # a scrap left behind (100 px: 1/8 of the largest)
+    kept = major_parts(mask)
+    assert kept[10:50, 10:30].all() and kept[10:50, 34:50].all() and not kept[5:15, 65:75].any()
+
+
+def test_the_default_propagation_is_both_from_the_shipped_features(tmp_path):
+    """`wildmatte video` joins flow and affinity unless told otherwise, and the features come
+    from the file in the package (no optional package, nothing downloaded)."""
+    from wildmatte.applications.affinity import FEATURES_FILE, JointPropagator
+    from wildmatte.interfaces.cli import build_parser
+    from wildmatte.interfaces.commands.video import _propagator
+
+    args = build_parser().parse_args(["video", "c.mp4", "--mask", "m.png", "--out", "o"])
+    assert isinstance(_propagator(args), JointPropagator)
+    assert FEATURES_FILE.is_file() and FEATURES_FILE.stat().st_size < 4_000_000
+
+
+def test_a_broken_feature_file_is_one_clear_error(tmp_path):
+    import pytest
+    from safetensors.torch import save_file
+
+    from wildmatte.applications.affinity import load_features_net
+
+    with pytest.raises(FileNotFoundError, match="missing"):
+        load_features_net(tmp_path / "none.safetensors")
+    save_file({"stem.0.weight": torch.zeros(32, 3, 3, 3)}, str(tmp_path / "cut.safetensors"))
+    with pytest.raises(KeyError, match="missing"):
+        load_features_net(tmp_path / "cut.safetensors")

