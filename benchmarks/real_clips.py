@@ -35,6 +35,12 @@ def iou(pred: np.ndarray, true: np.ndarray) -> float:
     return float((p & t).sum() / union) if union else 1.0
 
 
+def read_alpha(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The alpha written for a frame, or an empty one where none was (the run stopped before)."""
+    alpha = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.is_file() else None
+    return alpha if alpha is not None else np.zeros(shape[:2], np.uint8)
+
+
 def run(shot_name: str, data: Path, work: Path, extra: list[str]) -> dict:
     shot = real_masks.SHOTS[shot_name]
     folder = work / shot_name
@@ -53,10 +59,7 @@ def run(shot_name: str, data: Path, work: Path, extra: list[str]) -> dict:
     scores = {}
     for key in shot.keys[1:]:
         true = cv2.imread(str(masks / f"{key.frame:06d}.png"), cv2.IMREAD_GRAYSCALE)
-        path = folder / "out" / "alpha" / f"{key.frame:06d}.png"
-        pred = (
-            cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.is_file() else np.zeros_like(true)
-        )
+        pred = read_alpha(folder / "out" / "alpha" / f"{key.frame:06d}.png", true.shape)
         scores[key.frame] = iou(pred, true)
     lines = [s for s in done.stderr.splitlines() if s.strip() and "%|" not in s]
     return {"scores": scores, "exit": done.returncode, "s": wall, "err": " / ".join(lines[-1:])}
@@ -71,7 +74,7 @@ def strip(shot_name: str, data: Path, work: Path, path: Path) -> None:
     scored = [
         (
             iou(
-                cv2.imread(str(out / f"{k.frame:06d}.png"), 0),
+                read_alpha(out / f"{k.frame:06d}.png", frames[k.frame].shape),
                 cv2.imread(str(masks / f"{k.frame:06d}.png"), 0),
             ),
             k.frame,
@@ -86,7 +89,7 @@ def strip(shot_name: str, data: Path, work: Path, path: Path) -> None:
     for i in picks:
         img = frames[i].copy()
         true = cv2.imread(str(masks / f"{i:06d}.png"), 0)
-        alpha = cv2.imread(str(out / f"{i:06d}.png"), 0)
+        alpha = read_alpha(out / f"{i:06d}.png", img.shape)
         for m, colour in ((true, (0, 255, 0)), (alpha, (0, 0, 255))):
             contours, _ = cv2.findContours(
                 (m >= 128).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE

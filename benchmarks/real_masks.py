@@ -66,14 +66,28 @@ BUNNY_ROCKS = [(40, 230, 90, 250, 25), (40, 225, 90, 240, 25), (45, 200, 95, 250
                (60, 190, 110, 240, 30), (60, 190, 110, 240, 30), (60, 190, 110, 240, 30),
                (60, 180, 120, 240, 30), (70, 190, 115, 260, 30), (70, 200, 120, 260, 25)]  # fmt: skip
 # Corrections after looking (keys: the clip's frame): an ear; the burrow's shadow; the sky
-# between his raised arms.
-BUNNY_FG = {20: [(255, 140, 268, 95, 5)]}
+# between his raised arms. Then (2026-12-07, looking again at full size): the burrow, dark
+# between his body, his raised arm and the rocks, had still been taken in from clip frame 40
+# to 100, and the upper rock under his hand at 20 and 30. The hand held out at 100 was left out.
+BUNNY_FG = {20: [(255, 140, 268, 95, 5)], 100: [(90, 100, 115, 100, 5)]}
+BURROW = {
+    20: [(65, 175, 100, 185, 16)],
+    30: [(80, 180, 118, 195, 20), (100, 108, 235, 108, 10)],
+    40: [(133, 160, 137, 235, 14)],
+    50: [(135, 110, 140, 262, 24), (152, 130, 156, 250, 10)],
+    60: [(140, 115, 145, 262, 24), (153, 130, 156, 250, 8)],
+    70: [(145, 125, 148, 262, 20)],
+    80: [(143, 115, 146, 262, 24)],
+    90: [(143, 115, 146, 262, 24)],
+    100: [(138, 130, 140, 262, 22)],
+}
 BUNNY_BG = {
     20: [(95, 85, 195, 95, 16)],
     30: [(100, 92, 215, 98, 12)],
     50: [(110, 100, 120, 190, 14), (190, 3, 290, 3, 6)],
     **{i: [(105, 120, 128, 220, 14)] for i in (60, 70, 80, 90, 100)},
 }
+BUNNY_BG = {i: BUNNY_BG.get(i, []) + BURROW.get(i, []) for i in {*BUNNY_BG, *BURROW}}
 
 SHOTS = {
     "walker": Shot(
