@@ -38,9 +38,9 @@ MEAN, STD = 127 / 255, 128 / 255
 FEATURES_FILE = Path(__file__).resolve().parent.parent / "weights" / "lite0-features.safetensors"
 
 
-def feature_keys() -> set[str]:
+def feature_keys(net: EfficientNetLite | None = None) -> set[str]:
     """The state-dict keys of the layers the features use (the stem and stages 1-5)."""
-    names = EfficientNetLite(VARIANT).state_dict()
+    names = (net or EfficientNetLite(VARIANT)).state_dict()
     return {k for k in names if k.startswith("stem.") or int(k.split(".")[1]) < STAGES}
 
 
@@ -51,7 +51,7 @@ def load_features_net(path: Path = FEATURES_FILE) -> EfficientNetLite:
         raise FileNotFoundError(f"{path}: the ImageNet feature weights are missing")
     net = EfficientNetLite(VARIANT)
     state = load_file(str(path))
-    missing = feature_keys() - set(state)
+    missing = feature_keys(net) - set(state)
     if missing:
         raise KeyError(f"{path}: no tensor for {sorted(missing)[0]} ({len(missing)} missing)")
     net.load_state_dict(state, strict=False)

@@ -78,14 +78,16 @@ def going_out(
     }
     if not any(edges.values()):
         return False
-    shifts = [motion(prev_frame, frame, mask)]
-    if earlier_alpha is not None:
-        shifts.append(centroid_shift(earlier_alpha >= 0.5, mask))
-    for dx, dy in shifts:
-        outward = {"left": -dx, "right": dx, "top": -dy, "bottom": dy}
-        if any(edges[e] and outward[e] >= OUTWARD for e in edges):
-            return True
-    return False
+
+    def outward(shift: tuple[float, float]) -> bool:
+        dx, dy = shift
+        towards = {"left": -dx, "right": dx, "top": -dy, "bottom": dy}
+        return any(edges[e] and towards[e] >= OUTWARD for e in edges)
+
+    # The centroids first: they cost nothing, the flow a DIS pass.
+    if earlier_alpha is not None and outward(centroid_shift(earlier_alpha >= 0.5, mask)):
+        return True
+    return outward(motion(prev_frame, frame, mask))
 
 
 class LostWatch:
