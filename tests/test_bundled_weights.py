@@ -18,9 +18,11 @@ ASSETS = Path(__file__).resolve().parents[1] / "wildmatte" / "assets"
 
 
 def test_release_fields_match_the_file():
-    meta = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())["meta"]
+    card = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    meta = card["meta"]
     assert meta["sha256"] == hashlib.sha256(DEFAULT_WEIGHTS.read_bytes()).hexdigest()
-    assert meta["tag"].startswith("prn-light.") and meta["licence"]
+    # The tag names the architecture the file holds (prn-light.r9, prn-effl0.…).
+    assert meta["tag"].startswith(card["config"]["name"] + ".") and meta["licence"]
     assert meta["recipe"] in available_configs()
 
 
