@@ -144,3 +144,33 @@ def test_warp_planes_with_colour_matrix():
     np.testing.assert_allclose(tinted[:3], expected, atol=1e-6)
     np.testing.assert_array_equal(tinted[3], plain[3])  # alpha passes through exactly
     assert tinted.flags.c_contiguous and tinted.dtype == np.float32
+
+
+def _detail(planes):
+    """Mean absolute Laplacian: how much fine detail C×H×W planes hold."""
+    import cv2
+
+    return float(np.mean([np.abs(cv2.Laplacian(p, cv2.CV_32F)).mean() for p in planes]))
+
+
+def test_soften_removes_detail_and_sharpen_adds_it_keeping_shape_and_range():
+    planes = np.random.default_rng(0).random((3, 48, 64), dtype=np.float32)
+    soft, sharp = augment.soften(planes, 2.0), augment.sharpen(planes * 0.5 + 0.25, 1.0, 1.0)
+    assert soft.shape == sharp.shape == planes.shape and soft.dtype == np.float32
+    assert _detail(soft) < 0.5 * _detail(planes)
+    assert _detail(sharp) > _detail(planes * 0.5 + 0.25)
+    assert sharp.min() >= 0 and sharp.max() <= 1
+    flat = np.full((3, 20, 20), 0.4, np.float32)  # nothing to sharpen or soften
+    np.testing.assert_allclose(augment.sharpen(flat, 1.5, 1.0), flat, atol=1e-6)
+    np.testing.assert_allclose(augment.soften(flat, 3.0), flat, atol=1e-6)
+
+
+def test_match_sharpness_touches_nothing_at_p0_and_both_at_p1():
+    rng = np.random.default_rng(1)
+    fgs = [rng.random((3, 32, 32), dtype=np.float32) for _ in range(2)]
+    bg = rng.random((3, 32, 32), dtype=np.float32)
+    same_fgs, same_bg = augment.match_sharpness(fgs, bg, np.random.default_rng(2), 0.0)
+    assert same_bg is bg and all(a is b for a, b in zip(same_fgs, fgs))
+    new_fgs, new_bg = augment.match_sharpness(fgs, bg, np.random.default_rng(2), 1.0)
+    assert _detail(new_bg) < _detail(bg)
+    assert all(n.dtype == np.float32 and not np.array_equal(n, f) for n, f in zip(new_fgs, fgs))

@@ -70,3 +70,18 @@ def test_partial_opacity_is_off_by_default(tiny_data):
         [RGBAFolder(tiny_data["fg"])], ImageFolder(tiny_data["bg"]), crop_size=64
     )
     assert not any("partial" in dataset.sample(i)["names"] for i in range(8))
+
+
+def test_sharpness_matching_keeps_the_composite_exact_and_is_off_by_default(tiny_data):
+    sets = [RGBAFolder(tiny_data["fg"])], ImageFolder(tiny_data["bg"])
+    plain = CompositeDataset(*sets, crop_size=64)
+    matched = CompositeDataset(*sets, crop_size=64, sharpness_match=1.0)
+    changed = 0
+    for i in range(6):
+        a, s = plain.sample(i), matched.sample(i)
+        assert np.allclose(s["image"], s["alpha"] * s["fg"] + (1 - s["alpha"]) * s["bg"], atol=1e-4)
+        changed += int(not np.array_equal(a["image"], s["image"]))
+    assert changed == 6
+    assert np.array_equal(
+        plain.sample(3)["image"], CompositeDataset(*sets, crop_size=64).sample(3)["image"]
+    )

@@ -244,3 +244,41 @@ def extend_colours(fg: np.ndarray, alpha: np.ndarray, levels: int = 6) -> np.nda
         d = den[..., None]
         filled = np.where(d > 1e-3, num / np.maximum(d, 1e-6), up)
     return np.where(weight[..., None] > 0, fg, filled).astype(np.float32)
+
+
+def soften(planes: np.ndarray, factor: float) -> np.ndarray:
+    """C×H×W planes resampled down by `factor` and back up: the detail an upscaled cutout lacks."""
+    c, h, w = planes.shape
+    small = (max(1, round(w / factor)), max(1, round(h / factor)))
+    hwc = np.ascontiguousarray(planes.transpose(1, 2, 0))
+    down = cv2.resize(hwc, small, interpolation=cv2.INTER_AREA)
+    up = cv2.resize(down, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, c)
+    return np.ascontiguousarray(up.transpose(2, 0, 1))
+
+
+def sharpen(planes: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    """C×H×W planes in [0, 1] with an unsharp mask: the detail of a photo at its own resolution."""
+    hwc = np.ascontiguousarray(planes.transpose(1, 2, 0))
+    blurred = cv2.GaussianBlur(hwc, (0, 0), sigma).reshape(hwc.shape)
+    out = np.clip(hwc + amount * (hwc - blurred), 0.0, 1.0)
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
+def match_sharpness(
+    fgs: list[np.ndarray], bg: np.ndarray, rng: np.random.Generator, p: float
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Break the compositing shortcut "sharp = background, smooth = object": cutouts are mostly
+    upscaled (smooth), and fine texture is otherwise mostly the procedural strands, which are
+    see-through; in a photo an opaque object has its texture and grain. With probability p each:
+    the background softened (factor 1.5-3); the foregrounds sharpened and given grain."""
+    if rng.random() < p:
+        bg = soften(bg, float(np.exp(rng.uniform(np.log(1.5), np.log(3.0)))))
+    if rng.random() < p:
+        amount, sigma, grain = rng.uniform(0.5, 1.5), rng.uniform(0.8, 1.5), rng.uniform(0, 0.03)
+        fgs = [
+            np.clip(sharpen(fg, amount, sigma) + rng.normal(0, grain, fg.shape), 0, 1).astype(
+                np.float32
+            )
+            for fg in fgs
+        ]
+    return fgs, bg

@@ -107,6 +107,7 @@ class CompositeDataset(Dataset):
         guidance_kernel: tuple[int, int] | None = None,
         noisy_ratio: float = 0.0,
         partial_ratio: float = 0.0,
+        sharpness_match: float = 0.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -133,6 +134,7 @@ class CompositeDataset(Dataset):
         self.guidance_kernel = tuple(guidance_kernel) if guidance_kernel else None
         self.noisy_ratio = noisy_ratio
         self.partial_ratio = partial_ratio
+        self.sharpness_match = sharpness_match
         self._sizes = np.cumsum([len(s) for s in self.fg_sets])
         self._cache = LRUCache(cache_bytes)
 
@@ -217,6 +219,9 @@ class CompositeDataset(Dataset):
         if self.partial_ratio > 0 and rng.random() < self.partial_ratio:
             fgs[0], alphas[0] = opacity.make_partial(fgs[0], alphas[0], rng)
             partial = True
+        if self.sharpness_match > 0:  # drawn only when enabled, like partial_ratio
+            fgs, bg = augment.match_sharpness(fgs, bg, rng, self.sharpness_match)
+            fg = fgs[0]
         names = [s.name for s in sources]
 
         if self.mode == "single":
@@ -300,6 +305,7 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
         guidance_kernel=data_cfg.get("guidance_kernel"),
         noisy_ratio=float(data_cfg.get("noisy_guidance_ratio", 0.0)),
         partial_ratio=float(data_cfg.get("partial_ratio", 0.0)),
+        sharpness_match=float(data_cfg.get("sharpness_match", 0.0)),
     )
 
 

@@ -74,6 +74,7 @@ class Data(Strict):
     guidance_kernel: PixelPair | None = None
     noisy_guidance_ratio: Fraction | None = None
     partial_ratio: Fraction | None = None
+    sharpness_match: Fraction | None = None
     val: ValSet | None = None
 
 
