@@ -76,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         engines[Path(w).parent.name + "/" + Path(w).stem] = Matter.from_pretrained(
             device="cpu", engine="prn", weights=w
         )
-    photos = {"grace_hopper": grace(), "coins": coins()}
+    try:
+        photos = {"grace_hopper": grace(), "coins": coins()}
+    except ImportError as err:
+        print(f"real_fresh.py: needs {err.name} (.venv/bin/pip install scikit-image)")
+        return 2
     print("| engine | " + " | ".join(f"{k}: holes %" for k in photos) + " |")
     print("|---|" + "---|" * len(photos))
     for label, matter in engines.items():

@@ -2,8 +2,8 @@
 # Issue 34, after the ship check: effl0's best weights passed the tune rule against r9
 # (experiments/results/effl0_ship_tune.md) but fail on real photos at their own resolution
 # (the bundled coffee photo: SAD 34.0 against its reference, r9 4.86; half the cat's core below
-# 0.5), so effl0-sharp (experiments/configs/effl0-sharp.yaml) fine-tunes them with sharpness
-# matching. Decided before looking at effl0-sharp's results: it ships, as prn-effl0.r1, if
+# 0.5), so a fine-tune of them with sharpness matching (RUN: runs/effl0-sharp, then
+# runs/effl0-texture) is scored. Decided before looking at its results: it ships, as prn-effl0.r1, if
 #   1. on the tune split its mean paired SAD difference to r9 is negative with both guidance
 #      kinds (the issue's rule), and
 #   2. on the bundled example its SAD against the reference is below the regression guard's
@@ -11,10 +11,10 @@
 #   3. on benchmarks/real_fresh.py (photos no choice was made on) its pooled holes are no
 #      higher than r9's on each photo.
 # Otherwise r9 stays. Its final weights (step 600) are the candidate; nothing is picked by step.
-# Usage: experiments/effl0_sharp_check.sh   (r9 must still be bundled; about 15 minutes)
+# Usage: [RUN=runs/effl0-texture] experiments/effl0_sharp_check.sh   (r9 must still be bundled; about 5 minutes)
 set -euo pipefail
-RUN=${RUN:-runs/effl0-sharp}
-OUT=outputs/bench/effl0-sharp
+RUN=${RUN:-runs/effl0-texture}
+OUT=outputs/bench/$(basename "$RUN")
 BIN=${BIN:-.venv/bin}
 R9=outputs/weights/prn-light.r9.safetensors  # git show ff9fb63:wildmatte/weights/default.safetensors
 for g in paper noisy; do
