@@ -1,6 +1,7 @@
-"""Holes on real photos that no choice was made on: matplotlib's `grace_hopper.jpg` (a portrait
-that fills the frame) and the 24 coins of scikit-image's `coins` (textured metal, each coin one
-target), with masks made by code (a polygon traced around her; a threshold), whose outputs no choice was made on.
+"""Holes on real photos that no setting was chosen on: matplotlib's `grace_hopper.jpg` (a
+portrait that fills the frame) and 20 coins of scikit-image's `coins` (textured metal, each coin
+one target; those merged with the lit edge or touching the border are left out), with a polygon
+traced around her and masks made by a threshold.
 
 "Holes" is the share of the mask's core (eroded by 15 px, or by a quarter of a coin's radius)
 that the engine puts below alpha 0.5: the object is opaque there. The masks are only roughly
@@ -70,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--weights", nargs="*", default=[], help="other .safetensors (prn engine)")
     args = p.parse_args(argv)
-    engines = {"default": Matter.from_pretrained(device="cpu"), "closed-form": None}
-    engines["closed-form"] = Matter.from_pretrained(device="cpu", engine="classic")
+    engines = {
+        "default": Matter.from_pretrained(device="cpu"),
+        "closed-form": Matter.from_pretrained(device="cpu", engine="classic"),
+    }
     for w in args.weights:
         engines[Path(w).parent.name + "/" + Path(w).stem] = Matter.from_pretrained(
             device="cpu", engine="prn", weights=w

@@ -246,16 +246,6 @@ def extend_colours(fg: np.ndarray, alpha: np.ndarray, levels: int = 6) -> np.nda
     return np.where(weight[..., None] > 0, fg, filled).astype(np.float32)
 
 
-def soften(planes: np.ndarray, factor: float) -> np.ndarray:
-    """C×H×W planes resampled down by `factor` and back up: the detail an upscaled cutout lacks."""
-    c, h, w = planes.shape
-    small = (max(1, round(w / factor)), max(1, round(h / factor)))
-    hwc = np.ascontiguousarray(planes.transpose(1, 2, 0))
-    down = cv2.resize(hwc, small, interpolation=cv2.INTER_AREA)
-    up = cv2.resize(down, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, c)
-    return np.ascontiguousarray(up.transpose(2, 0, 1))
-
-
 def sharpen(planes: np.ndarray, amount: float, sigma: float) -> np.ndarray:
     """C×H×W planes in [0, 1] with an unsharp mask: the detail of a photo at its own resolution."""
     hwc = np.ascontiguousarray(planes.transpose(1, 2, 0))
