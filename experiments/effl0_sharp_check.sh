@@ -2,8 +2,8 @@
 # Issue 34, after the ship check: effl0's best weights passed the tune rule against r9
 # (experiments/results/effl0_ship_tune.md) but fail on real photos at their own resolution
 # (the bundled coffee photo: SAD 34.0 against its reference, r9 4.86; half the cat's core below
-# 0.5), so a fine-tune of them with sharpness matching (RUN: runs/effl0-sharp, then
-# runs/effl0-texture) is scored. Decided before looking at its results: it ships, as prn-effl0.r1, if
+# 0.5), so fine-tunes of them (RUN: runs/effl0-sharp, runs/effl0-texture, runs/effl0-solid,
+# runs/effl0-camo) are scored. Decided before looking at its results: it ships, as prn-effl0.r1, if
 #   1. on the tune split its mean paired SAD difference to r9 is negative with both guidance
 #      kinds (the issue's rule), and
 #   2. on the bundled example its SAD against the reference is below the regression guard's

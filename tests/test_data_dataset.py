@@ -358,3 +358,29 @@ def test_procedural_kinds_limit_what_is_drawn(sets, monkeypatch):
     assert set(drawn) <= set(kinds) and len(set(drawn)) > 3
     with pytest.raises(ValueError, match="procedural kinds"):
         ProceduralForegrounds(bg, size=S, kinds=["holes", "teapot"])
+
+
+def test_max_upscale_caps_how_much_a_cutout_is_enlarged(sets, monkeypatch):
+    """Cutouts (extent ~40 px) in 64² crops want up to 3.2×; data.max_upscale caps it."""
+    scales = []
+    real = ds_module.augment.scaling
+    monkeypatch.setattr(ds_module.augment, "scaling", lambda s: scales.append(s) or real(s))
+    for i in range(10):
+        _dataset(sets, seed=2).sample(i)
+    assert max(scales) == pytest.approx(ds_module.MAX_UPSCALE)
+    scales.clear()
+    for i in range(10):
+        _check_sample(_dataset(sets, seed=2, max_upscale=1.0).sample(i))
+    assert max(scales) <= 1.0
+
+
+def test_procedural_size_and_kinds_from_the_config(tiny_data):
+    cfg = _config(tiny_data, procedural_ratio=1.0, procedural_size=96, procedural_kinds=["solid"])
+    dataset = build_train_dataset(cfg)
+    assert dataset.procedural.size == 96 and dataset.procedural.kinds == ["solid"]
+    fg, alpha = dataset.procedural[0]
+    assert fg.shape == (96, 96, 3)
+    _check_sample(dataset.sample(0))
+    # Without the keys: drawn at the crop's size, from the kinds every earlier config drew.
+    plain = build_train_dataset(_config(tiny_data, procedural_ratio=1.0))
+    assert plain.procedural.size == S and "solid" not in plain.procedural.kinds

@@ -85,3 +85,44 @@ def test_sharpness_matching_keeps_the_composite_exact_and_is_off_by_default(tiny
     assert np.array_equal(
         plain.sample(3)["image"], CompositeDataset(*sets, crop_size=64).sample(3)["image"]
     )
+
+
+def test_camouflage_paints_background_colour_inside_the_core_only():
+    fg, alpha = _disc(96)
+    bg = np.random.default_rng(1).random((3, 96, 96), dtype=np.float32)
+    painted = 0
+    for seed in range(6):
+        out = opacity.camouflage(fg, alpha, bg, np.random.default_rng(seed))
+        assert out.shape == fg.shape and out.dtype == np.float32
+        changed = np.abs(out - fg).max(axis=0) > 1e-6
+        assert not changed[alpha[0] < 1].any()  # never at the edge, never outside
+        painted += changed.mean() > 0.005
+    assert painted == 6
+    tiny = np.zeros_like(alpha)
+    tiny[0, 40:44, 40:44] = 1  # no core worth painting: unchanged
+    assert np.array_equal(opacity.camouflage(fg, tiny, bg, np.random.default_rng(0)), fg)
+
+
+def test_camouflage_in_samples_keeps_the_composite_exact(tiny_data):
+    sets = [RGBAFolder(tiny_data["fg"])], ImageFolder(tiny_data["bg"])
+    plain = CompositeDataset(*sets, crop_size=64)
+    camo = CompositeDataset(*sets, crop_size=64, camouflage=1.0)
+    changed = 0
+    for i in range(6):
+        a, s = plain.sample(i), camo.sample(i)
+        assert np.allclose(s["image"], s["alpha"] * s["fg"] + (1 - s["alpha"]) * s["bg"], atol=1e-4)
+        changed += int(not np.array_equal(a["image"], s["image"]))
+    assert changed >= 3
+    # Off by default: a config without it keeps its samples.
+    again = CompositeDataset(*sets, crop_size=64, camouflage=0.0)
+    assert np.array_equal(plain.sample(2)["image"], again.sample(2)["image"])
+
+
+def test_single_mode_composites_the_see_through_target(tiny_data):
+    sets = [RGBAFolder(tiny_data["fg"])], ImageFolder(tiny_data["bg"])
+    plain = CompositeDataset(*sets, crop_size=64, mode="single")
+    partial = CompositeDataset(*sets, crop_size=64, mode="single", partial_ratio=1.0)
+    for i in range(4):
+        a, s = plain.sample(i), partial.sample(i)
+        assert s["alpha"].max() < a["alpha"].max() or not np.array_equal(s["alpha"], a["alpha"])
+        assert np.allclose(s["image"], s["alpha"] * s["fg"] + (1 - s["alpha"]) * s["bg"], atol=1e-5)

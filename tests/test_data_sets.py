@@ -445,3 +445,15 @@ def test_read_alpha_from_colour_and_transparent_masks(tmp_path):
     opaque = np.full((1, 2, 4), 255, np.uint8)
     opaque[0, 0, :3] = 0  # fully opaque: the colour says where the mask is
     np.testing.assert_array_equal(read_alpha(_write(tmp_path / "opaque.png", opaque)), [[0, 1]])
+
+
+def test_solid_objects_are_opaque_with_texture_painted_only_into_the_colour():
+    shades = np.random.default_rng(0)
+    painted = 0
+    for seed in range(8):
+        flat = lambda: np.full((128, 128, 3), shades.uniform(0.2, 0.8), np.float32)  # noqa: E731
+        fg, alpha = GENERATORS["solid"](np.random.default_rng(seed), 128, flat)
+        core = cv2.erode((alpha > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        assert core.sum() > 0.1 * alpha.size and (alpha[core] == 1).all()
+        painted += fg[core].std() > 0.02  # strands in the colour of a flat texture
+    assert painted >= 4

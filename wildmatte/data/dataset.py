@@ -33,7 +33,8 @@ from wildmatte.data.procedural import ProceduralForegrounds
 MODES = ("instance-wise", "merge", "single")
 GUIDANCE = ("simulate", "paper", "noisy")
 CUTMASK_PROB = 0.25
-# Object size (long side) relative to the crop, and the largest upscaling of a source file.
+# Object size (long side) relative to the crop, and the largest upscaling of a source file
+# (the default; data.max_upscale): an enlarged cutout loses the fine texture of real photos.
 OBJECT_SCALE = (0.5, 2.0)
 MAX_UPSCALE = 2.5
 # A target hidden this much by the layer in front of it is moved to the front.
@@ -108,6 +109,8 @@ class CompositeDataset(Dataset):
         noisy_ratio: float = 0.0,
         partial_ratio: float = 0.0,
         sharpness_match: float = 0.0,
+        max_upscale: float = MAX_UPSCALE,
+        camouflage: float = 0.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -135,6 +138,8 @@ class CompositeDataset(Dataset):
         self.noisy_ratio = noisy_ratio
         self.partial_ratio = partial_ratio
         self.sharpness_match = sharpness_match
+        self.max_upscale = max_upscale
+        self.camouflage = camouflage
         self._sizes = np.cumsum([len(s) for s in self.fg_sets])
         self._cache = LRUCache(cache_bytes)
 
@@ -178,7 +183,7 @@ class CompositeDataset(Dataset):
         """
         size = self.crop_size
         target = size * np.exp(rng.uniform(*np.log(OBJECT_SCALE)))
-        scale = min(target / src.extent, MAX_UPSCALE)
+        scale = min(target / src.extent, self.max_upscale)
         m = augment.scaling(scale) @ augment.random_affine(rng, centre=tuple(src.centre))
         if anchor is None:
             point = src.transition[rng.integers(len(src.transition))]
@@ -219,9 +224,12 @@ class CompositeDataset(Dataset):
         if self.partial_ratio > 0 and rng.random() < self.partial_ratio:
             fgs[0], alphas[0] = opacity.make_partial(fgs[0], alphas[0], rng)
             partial = True
+        # Drawn only when enabled, like partial_ratio; never on a see-through target.
+        if self.camouflage > 0 and rng.random() < self.camouflage and not partial:
+            fgs[0] = opacity.camouflage(fgs[0], alphas[0], bg, rng)
         if self.sharpness_match > 0:  # drawn only when enabled, like partial_ratio
             fgs, bg = augment.match_sharpness(fgs, bg, rng, self.sharpness_match)
-            fg = fgs[0]
+        fg, alpha = fgs[0], alphas[0]  # "single" mode composites these
         names = [s.name for s in sources]
 
         if self.mode == "single":
@@ -291,7 +299,10 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
     crop = int(data_cfg.get("crop_size", 512))
     ratio = float(data_cfg.get("procedural_ratio", 0.0))
     kinds = data_cfg.get("procedural_kinds")
-    procedural = ProceduralForegrounds(bg_set, crop, seed, kinds=kinds) if ratio > 0 else None
+    # Drawn larger than the crop, procedural objects are shrunk into it and keep their fine
+    # texture; at the crop's size they are mostly enlarged and smoothed.
+    side = int(data_cfg.get("procedural_size", crop))
+    procedural = ProceduralForegrounds(bg_set, side, seed, kinds=kinds) if ratio > 0 else None
     return CompositeDataset(
         fg_sets,
         bg_set,
@@ -306,6 +317,8 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
         noisy_ratio=float(data_cfg.get("noisy_guidance_ratio", 0.0)),
         partial_ratio=float(data_cfg.get("partial_ratio", 0.0)),
         sharpness_match=float(data_cfg.get("sharpness_match", 0.0)),
+        max_upscale=float(data_cfg.get("max_upscale", MAX_UPSCALE)),
+        camouflage=float(data_cfg.get("camouflage", 0.0)),
     )
 
 

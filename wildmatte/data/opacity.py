@@ -1,4 +1,4 @@
-"""Partial opacity for real cutouts: glass, veils, sheer fabric and motion blur on real shapes.
+"""Partial opacity for real cutouts (glass, veils, sheer fabric, motion blur), and its counterpart.
 
 Procedural glass and smoke teach soft alpha on blobs only; a real cutout made see-through
 teaches that an object's own texture does not mean it is opaque. Layers are channels-first
@@ -7,9 +7,10 @@ teaches that an object's own texture does not mean it is opaque. Layers are chan
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from wildmatte.data.procedural import motion_blur
+from wildmatte.data.procedural import blob_outline, fill, motion_blur
 
 KINDS = ("uniform", "graded", "motion")
 
@@ -53,3 +54,34 @@ def make_partial(fg: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) ->
 def coverage(alpha: np.ndarray, level: float = 0.05) -> np.ndarray:
     """What a person's mask of a see-through object covers: everywhere it shows at all."""
     return (alpha > level).astype(np.float32)
+
+
+def camouflage(
+    fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """fg with a patch of background-like colour painted inside its opaque core; alpha unchanged.
+
+    The counterpart of a see-through object: coffee the colour of the table, a spoon that
+    reflects it. The patch is the background taken from elsewhere (shifted, maybe mirrored,
+    blurred and tinted), so it does not continue the background around the object as a real
+    hole or a see-through object does; only that continuity tells the two apart.
+    """
+    size = alpha.shape[-1]
+    core = cv2.erode((alpha[0] > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8))
+    ys, xs = np.nonzero(core)
+    if len(ys) < 0.01 * size * size:
+        return fg
+    k = int(rng.integers(len(ys)))
+    radius = rng.uniform(0.05, 0.25) * size
+    region = fill(size, [blob_outline(rng, np.array([xs[k], ys[k]], float), radius)])
+    region = cv2.GaussianBlur(region, (0, 0), 1.0) * core
+    shift = rng.integers(int(0.15 * size), int(0.85 * size) + 1, 2)
+    patch = np.roll(bg, tuple(shift), axis=(1, 2))
+    if rng.random() < 0.5:
+        patch = patch[:, :, ::-1]
+    sigma = rng.uniform(0, 2)
+    if sigma > 0.3:
+        patch = cv2.GaussianBlur(patch.transpose(1, 2, 0), (0, 0), sigma).transpose(2, 0, 1)
+    patch = patch * rng.uniform(0.7, 1.2, (3, 1, 1)).astype(np.float32)
+    out = fg + region[None] * (patch - fg)
+    return np.clip(out, 0, 1).astype(np.float32)

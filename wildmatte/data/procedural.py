@@ -74,19 +74,27 @@ def hair(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.ndar
     direction = np.arctan2(*(start - centre)[:, ::-1].T)
     direction += rng.normal(0, 0.35, count)
     length = rng.uniform(0.04, 0.22) * size * rng.uniform(0.4, 1.0, count)
+    strands = _strands(rng, start, direction, length)
+    canvas = np.zeros((size, size), np.uint8)
+    shade = int(rng.integers(140, 256))
+    cv2.polylines(canvas, strands, False, shade, 1, cv2.LINE_AA, _SHIFT)
+    alpha = np.maximum(body, canvas.astype(np.float32) / 255)
+    return texture(), alpha
+
+
+def _strands(
+    rng: np.random.Generator, start: np.ndarray, direction: np.ndarray, length: np.ndarray
+) -> list[np.ndarray]:
+    """Thin curved strands (fixed-point polylines) from start points, each curling its own way."""
+    count, steps = len(start), 8
     curl = rng.normal(0, rng.uniform(0.02, 0.15), count)
-    steps = 8
     strands = np.empty((count, steps + 1, 2))
     strands[:, 0] = start
     for k in range(1, steps + 1):
         direction = direction + curl
         step = np.stack([np.cos(direction), np.sin(direction)], axis=1) * (length / steps)[:, None]
         strands[:, k] = strands[:, k - 1] + step
-    canvas = np.zeros((size, size), np.uint8)
-    shade = int(rng.integers(140, 256))
-    cv2.polylines(canvas, list(_fixed(strands)), False, shade, 1, cv2.LINE_AA, _SHIFT)
-    alpha = np.maximum(body, canvas.astype(np.float32) / 255)
-    return texture(), alpha
+    return list(_fixed(strands))
 
 
 def wires(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +193,33 @@ def holes(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.nda
     return texture(), alpha
 
 
+def solid(rng: np.random.Generator, size: int, texture: Texture) -> tuple[np.ndarray, np.ndarray]:
+    """An opaque object whose colour has fine texture: fur, fabric or foliage on a solid body.
+
+    Strands painted into the colour but not the alpha, so that fine texture inside an object
+    is not read as transparency (the other kinds tie fine structure to partial alpha).
+    """
+    alpha = fill(size, [_random_blob(rng, size, (0.25, 0.45))])
+    fg = texture()
+    if rng.random() < 0.75:
+        count = int(rng.integers(500, 4000))
+        start = rng.uniform(0.05, 0.95, (count, 2)) * size
+        flow = rng.uniform(0, 2 * np.pi) + rng.normal(0, rng.uniform(0.1, 1.0), count)
+        length = rng.uniform(0.02, 0.1) * size * rng.uniform(0.4, 1.0, count)
+        canvas = np.zeros((size, size), np.uint8)
+        cv2.polylines(
+            canvas, _strands(rng, start, flow, length), False, 255, 1, cv2.LINE_AA, _SHIFT
+        )
+        paint = texture() if rng.random() < 0.5 else fg * rng.uniform(0.2, 1.8)
+        weight = (canvas.astype(np.float32) / 255 * rng.uniform(0.3, 1.0))[..., None]
+        fg = np.clip(fg + weight * (paint - fg), 0, 1)
+    return fg.astype(np.float32), alpha
+
+
+# The kinds drawn when a config names none; `solid` is opt-in so that earlier configs keep
+# their samples.
+DEFAULT_KINDS = ("hair", "wires", "net", "glass", "smoke", "motion", "holes")
+
 GENERATORS = {
     "hair": hair,
     "wires": wires,
@@ -193,6 +228,7 @@ GENERATORS = {
     "smoke": smoke,
     "motion": motion,
     "holes": holes,
+    "solid": solid,
 }
 
 
@@ -239,7 +275,7 @@ class ProceduralForegrounds:
         self.size = size
         self.seed = seed
         self.length = length
-        self.kinds = list(kinds or GENERATORS)
+        self.kinds = list(kinds or DEFAULT_KINDS)
         self.names = [f"procedural-{i}" for i in range(length)]
 
     def __len__(self) -> int:

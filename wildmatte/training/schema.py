@@ -75,6 +75,9 @@ class Data(Strict):
     noisy_guidance_ratio: Fraction | None = None
     partial_ratio: Fraction | None = None
     sharpness_match: Fraction | None = None
+    procedural_size: Side | None = None
+    max_upscale: Annotated[float, Field(gt=0.0, le=16.0)] | None = None
+    camouflage: Fraction | None = None
     val: ValSet | None = None
 
 
