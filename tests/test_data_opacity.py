@@ -103,10 +103,27 @@ def test_camouflage_paints_background_colour_inside_the_core_only():
     assert np.array_equal(opacity.camouflage(fg, tiny, bg, np.random.default_rng(0)), fg)
 
 
+def test_attachment_paints_a_small_distinct_part_inside_the_core_only():
+    fg, alpha = _disc(96)
+    other = np.zeros((3, 96, 96), np.float32)
+    other[2] = 1.0  # blue, unlike the red disc
+    sizes = []
+    for seed in range(6):
+        out = opacity.attachment(fg, alpha, other, np.random.default_rng(seed))
+        changed = np.abs(out - fg).max(axis=0) > 1e-6
+        assert not changed[alpha[0] < 1].any()
+        sizes.append(changed.sum() / (alpha[0] == 1).sum())
+    assert 0 < min(sizes) and max(sizes) < 0.3  # a part, not the object
+
+
 def test_camouflage_in_samples_keeps_the_composite_exact(tiny_data):
     sets = [RGBAFolder(tiny_data["fg"])], ImageFolder(tiny_data["bg"])
     plain = CompositeDataset(*sets, crop_size=64)
     camo = CompositeDataset(*sets, crop_size=64, camouflage=1.0)
+    attached = CompositeDataset(*sets, crop_size=64, attach=1.0)
+    for i in range(6):
+        s = attached.sample(i)
+        assert np.allclose(s["image"], s["alpha"] * s["fg"] + (1 - s["alpha"]) * s["bg"], atol=1e-4)
     changed = 0
     for i in range(6):
         a, s = plain.sample(i), camo.sample(i)

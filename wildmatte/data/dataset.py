@@ -111,6 +111,7 @@ class CompositeDataset(Dataset):
         sharpness_match: float = 0.0,
         max_upscale: float = MAX_UPSCALE,
         camouflage: float = 0.0,
+        attach: float = 0.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -140,6 +141,7 @@ class CompositeDataset(Dataset):
         self.sharpness_match = sharpness_match
         self.max_upscale = max_upscale
         self.camouflage = camouflage
+        self.attach = attach
         self._sizes = np.cumsum([len(s) for s in self.fg_sets])
         self._cache = LRUCache(cache_bytes)
 
@@ -227,6 +229,10 @@ class CompositeDataset(Dataset):
         # Drawn only when enabled, like partial_ratio; never on a see-through target.
         if self.camouflage > 0 and rng.random() < self.camouflage and not partial:
             fgs[0] = opacity.camouflage(fgs[0], alphas[0], bg, rng)
+        if self.attach > 0 and rng.random() < self.attach and not partial:
+            for _ in range(int(rng.integers(1, 4))):
+                other = fgs[-1] if rng.random() < 0.5 else bg
+                fgs[0] = opacity.attachment(fgs[0], alphas[0], other, rng)
         if self.sharpness_match > 0:  # drawn only when enabled, like partial_ratio
             fgs, bg = augment.match_sharpness(fgs, bg, rng, self.sharpness_match)
         fg, alpha = fgs[0], alphas[0]  # "single" mode composites these
@@ -319,6 +325,7 @@ def build_train_dataset(data_cfg: dict, seed: int = 0) -> CompositeDataset:
         sharpness_match=float(data_cfg.get("sharpness_match", 0.0)),
         max_upscale=float(data_cfg.get("max_upscale", MAX_UPSCALE)),
         camouflage=float(data_cfg.get("camouflage", 0.0)),
+        attach=float(data_cfg.get("attach", 0.0)),
     )
 
 

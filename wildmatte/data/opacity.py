@@ -85,3 +85,33 @@ def camouflage(
     patch = patch * rng.uniform(0.7, 1.2, (3, 1, 1)).astype(np.float32)
     out = fg + region[None] * (patch - fg)
     return np.clip(out, 0, 1).astype(np.float32)
+
+
+def attachment(
+    fg: np.ndarray, alpha: np.ndarray, other: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """fg with a small distinct part painted inside its opaque core; alpha unchanged.
+
+    A badge, a name tag or a ribbon bar on a jacket: sharp-edged, unlike its surroundings, and
+    part of the object. In the instance-wise samples a distinct thing over the target is the
+    other layer, left out of its alpha and of its guidance; here the guidance covers it.
+    other: the colour to paint (3×S×S), e.g. the other layer's or the background.
+    """
+    size = alpha.shape[-1]
+    core = cv2.erode((alpha[0] > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8))
+    ys, xs = np.nonzero(core)
+    if len(ys) < 0.01 * size * size:
+        return fg
+    k = int(rng.integers(len(ys)))
+    centre = np.array([xs[k], ys[k]], float)
+    if rng.random() < 0.5:  # a rotated rectangle: tags, bars, labels
+        w, h = rng.uniform(0.03, 0.2, 2) * size
+        box = cv2.boxPoints(((centre[0], centre[1]), (w, h), rng.uniform(0, 180)))
+        region = fill(size, [box])
+    else:
+        region = fill(size, [blob_outline(rng, centre, rng.uniform(0.02, 0.1) * size)])
+    region = region * core
+    shift = rng.integers(0, size, 2)
+    patch = np.roll(other, tuple(shift), axis=(1, 2))
+    out = fg + region[None] * (patch * rng.uniform(0.6, 1.4, (3, 1, 1)) - fg)
+    return np.clip(out, 0, 1).astype(np.float32)

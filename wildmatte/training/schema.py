@@ -78,6 +78,7 @@ class Data(Strict):
     procedural_size: Side | None = None
     max_upscale: Annotated[float, Field(gt=0.0, le=16.0)] | None = None
     camouflage: Fraction | None = None
+    attach: Fraction | None = None
     val: ValSet | None = None
 
 
