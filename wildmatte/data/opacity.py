@@ -56,6 +56,17 @@ def coverage(alpha: np.ndarray, level: float = 0.05) -> np.ndarray:
     return (alpha > level).astype(np.float32)
 
 
+def _core_pixel(alpha: np.ndarray, rng: np.random.Generator) -> tuple:
+    """(the opaque core 7 px in from the edge, a random (x, y) in it), or (None, None) if tiny."""
+    size = alpha.shape[-1]
+    core = cv2.erode((alpha[0] > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8))
+    ys, xs = np.nonzero(core)
+    if len(ys) < 0.01 * size * size:
+        return None, None
+    k = int(rng.integers(len(ys)))
+    return core, np.array([xs[k], ys[k]], float)
+
+
 def camouflage(
     fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -67,13 +78,11 @@ def camouflage(
     hole or a see-through object does; only that continuity tells the two apart.
     """
     size = alpha.shape[-1]
-    core = cv2.erode((alpha[0] > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8))
-    ys, xs = np.nonzero(core)
-    if len(ys) < 0.01 * size * size:
+    core, centre = _core_pixel(alpha, rng)
+    if core is None:
         return fg
-    k = int(rng.integers(len(ys)))
     radius = rng.uniform(0.05, 0.25) * size
-    region = fill(size, [blob_outline(rng, np.array([xs[k], ys[k]], float), radius)])
+    region = fill(size, [blob_outline(rng, centre, radius)])
     region = cv2.GaussianBlur(region, (0, 0), 1.0) * core
     shift = rng.integers(int(0.15 * size), int(0.85 * size) + 1, 2)
     patch = np.roll(bg, tuple(shift), axis=(1, 2))
@@ -98,12 +107,9 @@ def attachment(
     other: the colour to paint (3×S×S), e.g. the other layer's or the background.
     """
     size = alpha.shape[-1]
-    core = cv2.erode((alpha[0] > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8))
-    ys, xs = np.nonzero(core)
-    if len(ys) < 0.01 * size * size:
+    core, centre = _core_pixel(alpha, rng)
+    if core is None:
         return fg
-    k = int(rng.integers(len(ys)))
-    centre = np.array([xs[k], ys[k]], float)
     if rng.random() < 0.5:  # a rotated rectangle: tags, bars, labels
         w, h = rng.uniform(0.03, 0.2, 2) * size
         box = cv2.boxPoints(((centre[0], centre[1]), (w, h), rng.uniform(0, 180)))
