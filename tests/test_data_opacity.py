@@ -116,7 +116,7 @@ def test_attachment_paints_a_small_distinct_part_inside_the_core_only():
     assert 0 < min(sizes) and max(sizes) < 0.3  # a part, not the object
 
 
-def test_camouflage_in_samples_keeps_the_composite_exact(tiny_data):
+def test_camouflage_and_attachment_in_samples_keep_the_composite_exact(tiny_data):
     sets = [RGBAFolder(tiny_data["fg"])], ImageFolder(tiny_data["bg"])
     plain = CompositeDataset(*sets, crop_size=64)
     camo = CompositeDataset(*sets, crop_size=64, camouflage=1.0)

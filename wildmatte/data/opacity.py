@@ -67,6 +67,11 @@ def _core_pixel(alpha: np.ndarray, rng: np.random.Generator) -> tuple:
     return core, np.array([xs[k], ys[k]], float)
 
 
+def _paint(fg: np.ndarray, region: np.ndarray, patch: np.ndarray) -> np.ndarray:
+    """fg with patch blended in over region (H×W weights in [0, 1]), as float32 in [0, 1]."""
+    return np.clip(fg + region[None] * (patch - fg), 0, 1).astype(np.float32)
+
+
 def camouflage(
     fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -91,9 +96,7 @@ def camouflage(
     sigma = rng.uniform(0, 2)
     if sigma > 0.3:
         patch = cv2.GaussianBlur(patch.transpose(1, 2, 0), (0, 0), sigma).transpose(2, 0, 1)
-    patch = patch * rng.uniform(0.7, 1.2, (3, 1, 1)).astype(np.float32)
-    out = fg + region[None] * (patch - fg)
-    return np.clip(out, 0, 1).astype(np.float32)
+    return _paint(fg, region, patch * rng.uniform(0.7, 1.2, (3, 1, 1)).astype(np.float32))
 
 
 def attachment(
@@ -119,5 +122,4 @@ def attachment(
     region = region * core
     shift = rng.integers(0, size, 2)
     patch = np.roll(other, tuple(shift), axis=(1, 2))
-    out = fg + region[None] * (patch * rng.uniform(0.6, 1.4, (3, 1, 1)) - fg)
-    return np.clip(out, 0, 1).astype(np.float32)
+    return _paint(fg, region, patch * rng.uniform(0.6, 1.4, (3, 1, 1)))
