@@ -207,7 +207,7 @@ def test_frozen_batchnorm_keeps_its_statistics_and_learns_its_affine():
 @pytest.mark.slow
 def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     out = tmp_path / "run"
-    final = train(tiny_config(tiny_data), out)
+    final = train(tiny_config(tiny_data, ema=0.9), out)
     rows = read_rows(out / "metrics.csv")
     losses = [float(r["loss"]) for r in rows]
     assert len(losses) == 20
@@ -219,7 +219,25 @@ def test_twenty_steps_lower_the_loss_and_write_logs(tiny_data, tmp_path):
     val = read_rows(out / "val.csv")
     assert [int(r["step"]) for r in val] == [10, 20]
     assert all(np.isfinite(float(r["paper/SAD"])) for r in val)
+    assert all(np.isfinite(float(r["ema-paper/SAD"])) for r in val)  # the average, validated
+    assert (out / "ema.safetensors").is_file() and (out / "ema.json").is_file()
     assert (out / "loss.png").stat().st_size > 1000
+
+
+def test_weight_average_follows_the_weights_and_batchnorm_statistics():
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
+    assert trainer.weight_average(net, None) is None
+    average = trainer.weight_average(net, 0.5)
+    start = net[0].weight.detach().clone()
+    average.update_parameters(net)  # the first update copies
+    with torch.no_grad():
+        net[0].weight.add_(2.0)
+    net.train()(torch.randn(4, 1, 3, 3) + 5)  # moves the running mean
+    average.update_parameters(net)
+    assert torch.allclose(average.module[0].weight, start + 1.0)  # halfway, at decay 0.5
+    mean = average.module[1].running_mean
+    assert torch.allclose(mean, net[1].running_mean / 2)  # buffers averaged too (from 0)
+    assert not any(p.requires_grad for p in average.parameters())
 
 
 def test_time_budget_fits_the_steps_to_the_measured_speed(monkeypatch):
@@ -289,11 +307,12 @@ def _checkpoint_step(path) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("amp", [True, "bf16"])  # bf16 forced: emulated where not native
-def test_killed_run_resumes_exactly(tiny_data, tmp_path, amp):
+# bf16 forced: emulated where not native. The weight average (train.ema) resumes exactly too.
+@pytest.mark.parametrize("amp, ema", [(True, 0.9), ("bf16", None)])
+def test_killed_run_resumes_exactly(tiny_data, tmp_path, amp, ema):
     cfg_path = tmp_path / "cfg.yaml"
     steps = 60
-    cfg = tiny_config(tiny_data, steps=steps, ckpt_every=5, val_every=0, amp=amp)
+    cfg = tiny_config(tiny_data, steps=steps, ckpt_every=5, val_every=0, amp=amp, ema=ema)
     cfg_path.write_text(yaml.safe_dump(cfg))
 
     full = tmp_path / "full"
@@ -329,10 +348,13 @@ def test_killed_run_resumes_exactly(tiny_data, tmp_path, amp):
     )
     assert done.returncode == 0, done.stderr
     assert f"resuming from {ckpt} at step {step_at_kill}" in done.stdout
-    a, b = load_file(str(full / "model.safetensors")), load_file(str(killed / "model.safetensors"))
-    assert a.keys() == b.keys()
-    for key in a:
-        assert np.allclose(a[key].numpy(), b[key].numpy(), atol=1e-6), key
+    for name in ["model"] + ["ema"] * bool(ema):
+        a = load_file(str(full / f"{name}.safetensors"))
+        b = load_file(str(killed / f"{name}.safetensors"))
+        assert a.keys() == b.keys()
+        for key in a:
+            assert np.allclose(a[key].numpy(), b[key].numpy(), atol=1e-6), (name, key)
+    assert (full / "ema.safetensors").exists() == bool(ema)
     steps_logged = [int(r["step"]) for r in read_rows(killed / "metrics.csv")]
     assert steps_logged == list(range(1, steps + 1))  # no step twice, none missing
 

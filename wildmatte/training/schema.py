@@ -110,6 +110,7 @@ class Train(Strict):
     encoder_lr_ratio: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
     amp: bool | Literal["bf16", "fp32"] | None = None  # true: bf16 where the device has it
     channels_last: bool | None = None
+    ema: Fraction | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
     workers: Annotated[int, Field(ge=0, le=256)] | None = None
     band_warmup: Steps | None = None
