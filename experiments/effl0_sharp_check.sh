@@ -11,10 +11,14 @@
 #   3. on benchmarks/real_fresh.py (photos no choice was made on) its pooled holes are no
 #      higher than r9's on each photo.
 # Otherwise r9 stays. Its final weights (step 600) are the candidate; nothing is picked by step.
-# Usage: [RUN=runs/effl0-texture] experiments/effl0_sharp_check.sh   (r9 must still be bundled; about 5 minutes)
+# effl0-r2 (a full run with train.ema): its candidate is the EMA's weights (WEIGHTS=ema), chosen
+# before it was scored; its final raw weights may be reported beside them, not picked from.
+# Usage: [RUN=runs/effl0-texture] [WEIGHTS=model|ema] experiments/effl0_sharp_check.sh
+#        (r9 must still be bundled; about 5 minutes)
 set -euo pipefail
 RUN=${RUN:-runs/effl0-texture}
-OUT=outputs/bench/$(basename "$RUN")
+WEIGHTS=${WEIGHTS:-model}
+OUT=outputs/bench/$(basename "$RUN")$([ "$WEIGHTS" = model ] || echo "-$WEIGHTS")
 BIN=${BIN:-.venv/bin}
 R9=outputs/weights/prn-light.r9.safetensors  # git show ff9fb63:wildmatte/weights/default.safetensors
 for g in paper noisy; do
@@ -24,11 +28,11 @@ for g in paper noisy; do
   done
   "$BIN/wildmatte" bench eval --data data-cache/wild-tune120 --guidance "$g" --limit 60 \
     --out "$OUT-$g" --engines "r9=prn:$R9" "best=prn:runs/effl0/best.safetensors" \
-    "sharp=prn:$RUN/model.safetensors"
+    "sharp=prn:$RUN/$WEIGHTS.safetensors"
 done
 "$BIN/python" experiments/report_wild.py "paper=$OUT-paper" "noisy=$OUT-noisy" \
   --pairs sharp:r9 sharp:best best:r9
-"$BIN/python" - "$R9" runs/effl0/best.safetensors "$RUN/model.safetensors" <<'PY'
+"$BIN/python" - "$R9" runs/effl0/best.safetensors "$RUN/$WEIGHTS.safetensors" <<'PY'
 import sys
 from pathlib import Path
 from wildmatte import Matter
@@ -42,4 +46,4 @@ for w in sys.argv[1:]:
     alpha = Matter.from_pretrained(device="cpu", engine="prn", weights=w).predict(image, mask)
     print(f"bundled example, SAD against the reference: {w}: {sad(alpha, reference):.2f}")
 PY
-"$BIN/python" benchmarks/real_fresh.py --weights "$R9" runs/effl0/best.safetensors "$RUN/model.safetensors"
+"$BIN/python" benchmarks/real_fresh.py --weights "$R9" runs/effl0/best.safetensors "$RUN/$WEIGHTS.safetensors"

