@@ -4,7 +4,7 @@ Runs the joint propagation as `wildmatte video` does (default engine, zoom on, l
 watch) with one change per `--variants` name, on real shots (`--shots`, scored at keyframes as
 benchmarks/real_clips.py does) and synthetic clips (`--seed` and `--clips`, drawn as
 benchmarks/video_clips.py draws them):
-- `base`: the default;
+- `base`: the default; `flow`: the flow and shape carry alone (`--propagate flow`);
 - `cellsN`: the affinity's features at the object's scale: frames scaled up (at most 4×, to at
   most 2048 px) until the first mask spans N cells (at the frame scale an object 90 px tall in
   a 640 px frame is 9 cells tall), computed only near the object (its labels' box grown by
@@ -139,8 +139,10 @@ class Veto(JointPropagator):
         return major_parts(np.maximum(flow * support, own), self.share)
 
 
-def propagator(variant: str) -> JointPropagator:
+def propagator(variant: str):
     flow = FlowPropagator("medium")
+    if variant == "flow":
+        return flow
     if variant.startswith("cells"):
         return JointPropagator(flow, ObjectScale(int(variant[5:])))
     if variant.startswith("veto"):
