@@ -42,6 +42,15 @@ def read_alpha(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     return alpha if alpha is not None else np.zeros(shape[:2], np.uint8)
 
 
+def keyframe_scores(shot_name: str, alphas: Path) -> dict[int, float]:
+    """IoU at each keyframe after the first, of the alphas written in `alphas`."""
+    scores, masks = {}, real_masks.HERE / shot_name
+    for key in real_masks.SHOTS[shot_name].keys[1:]:
+        true = cv2.imread(str(masks / f"{key.frame:06d}.png"), cv2.IMREAD_GRAYSCALE)
+        scores[key.frame] = iou(read_alpha(alphas / f"{key.frame:06d}.png", true.shape), true)
+    return scores
+
+
 def run(shot_name: str, data: Path, work: Path, extra: list[str]) -> dict:
     shot = real_masks.SHOTS[shot_name]
     folder = work / shot_name
@@ -57,11 +66,7 @@ def run(shot_name: str, data: Path, work: Path, extra: list[str]) -> dict:
         cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO))
     )
     wall = time.perf_counter() - start
-    scores = {}
-    for key in shot.keys[1:]:
-        true = cv2.imread(str(masks / f"{key.frame:06d}.png"), cv2.IMREAD_GRAYSCALE)
-        pred = read_alpha(folder / "out" / "alpha" / f"{key.frame:06d}.png", true.shape)
-        scores[key.frame] = iou(pred, true)
+    scores = keyframe_scores(shot_name, folder / "out" / "alpha")
     lines = [s for s in done.stderr.splitlines() if s.strip() and "%|" not in s]
     return {"scores": scores, "exit": done.returncode, "s": wall, "err": " / ".join(lines[-1:])}
 
@@ -72,16 +77,7 @@ def strip(shot_name: str, data: Path, work: Path, path: Path) -> None:
     shot = real_masks.SHOTS[shot_name]
     frames = real_masks.frames(data, shot)
     masks, out = real_masks.HERE / shot_name, work / shot_name / "out" / "alpha"
-    scored = [
-        (
-            iou(
-                read_alpha(out / f"{k.frame:06d}.png", frames[k.frame].shape),
-                cv2.imread(str(masks / f"{k.frame:06d}.png"), 0),
-            ),
-            k.frame,
-        )
-        for k in shot.keys[1:]
-    ]
+    scored = [(s, frame) for frame, s in keyframe_scores(shot_name, out).items()]
     worst = min(scored)[1]
     picks = sorted(
         {shot.keys[1].frame, worst, shot.keys[len(shot.keys) // 2].frame, shot.keys[-1].frame}

@@ -121,21 +121,26 @@ class ObjectScale(AffinityPropagator):
         return self.cache[1]
 
 
+class SoftRecording(AffinityPropagator):
+    """The affinity carry, keeping its last soft label (at 1/8)."""
+
+    def soft_label(self, prev_frame, frame, prev_alpha):
+        self.soft = super().soft_label(prev_frame, frame, prev_alpha)
+        return self.soft
+
+
 class Veto(JointPropagator):
-    def __init__(self, flow, affinity, level: float) -> None:
-        super().__init__(flow, affinity)
+    def __init__(self, flow, level: float) -> None:
+        super().__init__(flow, SoftRecording())
         self.level = level
 
     def next_mask(self, prev_frame, frame, prev_alpha):
         flow = self.flow.next_mask(prev_frame, frame, prev_alpha)
-        aff = self.affinity
-        soft = aff.soft_label(prev_frame, frame, prev_alpha).numpy()
+        own = self.affinity.next_mask(prev_frame, frame, prev_alpha)
         h, w = frame.shape[:2]
-        big = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
-        k = aff.kernel or guidance_kernel((h, w))
-        square = np.ones((k, k), np.uint8)
-        own = cv2.dilate((big >= aff.level).astype(np.uint8), square).astype(np.float32)
-        support = cv2.dilate((big >= self.level).astype(np.uint8), square)
+        big = cv2.resize(self.affinity.soft.numpy(), (w, h), interpolation=cv2.INTER_LINEAR)
+        k = self.affinity.kernel or guidance_kernel((h, w))
+        support = cv2.dilate((big >= self.level).astype(np.uint8), np.ones((k, k), np.uint8))
         return major_parts(np.maximum(flow * support, own), self.share)
 
 
@@ -146,7 +151,7 @@ def propagator(variant: str):
     if variant.startswith("cells"):
         return JointPropagator(flow, ObjectScale(int(variant[5:])))
     if variant.startswith("veto"):
-        return Veto(flow, AffinityPropagator(), float(variant[4:]))
+        return Veto(flow, float(variant[4:]))
     assert variant == "base", variant
     return JointPropagator(flow, AffinityPropagator())
 
@@ -172,11 +177,7 @@ def real(engine, name: str, data: Path, work: Path, variant: str) -> str:
         cv2.imwrite(str(folder / "frames" / f"{i:06d}.png"), bgr)
     masks, out = real_masks.HERE / name, folder / variant
     lost, wall = run(engine, folder / "frames", masks / "000000.png", out, variant)
-    scores = []
-    for key in shot.keys[1:]:
-        true = cv2.imread(str(masks / f"{key.frame:06d}.png"), cv2.IMREAD_GRAYSCALE)
-        pred = real_clips.read_alpha(out / "alpha" / f"{key.frame:06d}.png", true.shape)
-        scores.append(real_clips.iou(pred, true))
+    scores = list(real_clips.keyframe_scores(name, out / "alpha").values())
     keys = " ".join(f"{s:.2f}" for s in scores)
     return f"{name} {variant}: {keys}; mean {np.mean(scores):.3f}, least {min(scores):.3f}, lost {lost}, {wall:.0f} s"
 
