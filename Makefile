@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= outputs/demo
 # Pinned: the development machines install it from a local cache. Without a GPU, the CPU build
 # is 4.5 GB smaller: make install TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
+# (CI takes the CPU build of torch 2.13.0 that lies on its disk: .ci/run).
 TORCH ?= torch==2.14.1
 
 .PHONY: install demo test test-fast lint format bench results tables clean

@@ -1,9 +1,11 @@
 """Loss values on hand-made cases."""
 
 import torch
+import torch.nn.functional as F
 
 from wildmatte.training.checkpoint import load_checkpoint, save_checkpoint
 from wildmatte.training.losses import (
+    _blur,
     background_loss,
     composition_loss,
     l1_loss,
@@ -116,3 +118,12 @@ def test_checkpoint_round_trip_keeps_nesting_and_tensors(tmp_path):
     assert loaded["step"] == 7 and torch.equal(loaded["model"]["w"], torch.arange(4.0))
     assert torch.equal(loaded["opt"][0][1]["m"], torch.ones(2))
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_blur_is_the_binomial_5x5_convolution_with_reflected_borders():
+    x = torch.rand(2, 1, 23, 17)
+    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0])
+    kernel = (torch.outer(k, k) / 256).view(1, 1, 5, 5)
+    expected = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), kernel)
+    assert torch.allclose(_blur(x), expected, atol=1e-6)
+    assert torch.allclose(_blur(x, step=2), expected[..., ::2, ::2], atol=1e-6)

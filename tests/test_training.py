@@ -306,6 +306,27 @@ def _checkpoint_step(path) -> int:
         return json.loads(f.metadata()["wildmatte_checkpoint"])["step"]
 
 
+def test_until_pauses_with_a_checkpoint_and_resume_finishes_the_same_run(tiny_data, tmp_path):
+    cfg = tiny_config(tiny_data, steps=12, ckpt_every=100, val_every=0, ema=0.9, snapshot_every=5)
+    assert train(cfg, tmp_path / "full") == tmp_path / "full" / "model.safetensors"
+
+    paused = tmp_path / "paused"
+    assert train(cfg, paused, until=7) is None
+    assert _checkpoint_step(paused / "checkpoint.safetensors") == 7
+    assert not (paused / "model.safetensors").exists()
+    assert sorted(p.name for p in (paused / "snapshots").glob("*.safetensors")) == [
+        "ema-step-000005.safetensors",
+        "step-000005.safetensors",
+    ]
+    train(cfg, paused, resume=True)
+    assert (paused / "snapshots" / "step-000010.safetensors").is_file()
+    for name in ("model", "ema", "snapshots/step-000010"):
+        a = load_file(str(tmp_path / "full" / f"{name}.safetensors"))
+        b = load_file(str(paused / f"{name}.safetensors"))
+        for key in a:
+            assert torch.allclose(a[key], b[key], atol=1e-6), (name, key)
+
+
 @pytest.mark.slow
 # bf16 forced: emulated where not native. The weight average (train.ema) resumes exactly too.
 @pytest.mark.parametrize("amp, ema", [(True, 0.9), ("bf16", None)])

@@ -54,25 +54,30 @@ def missed_loss(
     return _weighted_mean((gt - pred).clamp(min=0) * missed, weight)
 
 
-def _gauss_kernel(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], device=device, dtype=dtype)
-    k = torch.outer(k, k)
-    return (k / k.sum()).view(1, 1, 5, 5)
+_TAPS = (1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16)  # the binomial 5-tap kernel, separable
 
 
-def _blur(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), kernel)
+def _blur(x: torch.Tensor, step: int = 1) -> torch.Tensor:
+    """The 5×5 binomial blur with reflected borders, as two passes of shifted sums; `step` 2
+    computes only every other row and column (what a pyramid keeps).
+
+    conv2d with a 5×5 kernel on a one-channel map is slow on a CPU: 190-250 ms forward and
+    backward at 8×1×320² on one thread against 21-38 ms this way (the same values to 3e-7).
+    """
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (2, 2, 2, 2), mode="reflect")
+    rows = sum(t * padded[..., i : i + w : step] for i, t in enumerate(_TAPS))
+    return sum(t * rows[..., i : i + h : step, :] for i, t in enumerate(_TAPS))
 
 
 def laplacian_pyramid(x: torch.Tensor, levels: int = 5) -> list[torch.Tensor]:
     """Band-pass levels of an N×1×H×W map, finest first (the last level is the residual)."""
-    kernel = _gauss_kernel(x.device, x.dtype)
     bands = []
     current = x
     for _ in range(levels - 1):
-        down = _blur(current, kernel)[:, :, ::2, ::2]
+        down = _blur(current, step=2)
         up = F.interpolate(down, size=current.shape[2:], mode="bilinear", align_corners=False)
-        bands.append(current - _blur(up, kernel))
+        bands.append(current - _blur(up))
         current = down
     bands.append(current)
     return bands

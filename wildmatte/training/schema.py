@@ -119,6 +119,7 @@ class Train(Strict):
     head_weights: HeadWeights | None = None
     loss: Loss | None = None
     ckpt_every: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    snapshot_every: Annotated[int, Field(ge=1, le=10**9)] | None = None
     val_every: Steps | None = None  # 0: no validation
     log_every: Annotated[int, Field(ge=1, le=10**9)] | None = None
     device: Annotated[str, Field(pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")] | None = None

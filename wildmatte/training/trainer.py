@@ -74,6 +74,9 @@ TRAIN_DEFAULTS = {
     "head_weights": [1.0, 1.0, 2.0],
     "loss": {"l1": 1.0, "comp": 1.0, "lap": 1.0},
     "ckpt_every": 200,
+    # Keep the weights (and the EMA's) every N steps in snapshots/, e.g. to compare runs at equal
+    # steps or equal time afterwards; None keeps only the last and the best.
+    "snapshot_every": None,
     "val_every": 500,
     "log_every": 10,
     "device": "auto",
@@ -355,8 +358,14 @@ class TimeBudget:
         return max(step + 1, min(self.cap, step + int((self.deadline - now) / per_step)))
 
 
-def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
-    """Train as `cfg` says; returns the path of the final weights (`out_dir/model.safetensors`)."""
+def train(
+    cfg: dict, out_dir: str | os.PathLike, resume: bool = False, until: int | None = None
+) -> Path | None:
+    """Train as `cfg` says; returns the path of the final weights (`out_dir/model.safetensors`).
+
+    `until`: pause after that step with the checkpoint written (None is returned); `--resume`
+    continues exactly, so a long run can be split into pieces or stopped at a chosen step.
+    """
     from wildmatte.data.dataset import build_train_dataset, build_val_set
 
     out = Path(out_dir)
@@ -501,7 +510,7 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
     step = start
     t_last = time.perf_counter()
     try:
-        while step < total and not stop_signal:
+        while step < total and not stop_signal and (until is None or step < until):
             # Near 0 unless the data workers starve the model.
             batch, data_wait = _next_timed(batches)
             batch = _to(batch, d.device, tc["channels_last"])
@@ -534,6 +543,14 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
                     log.write(step, logs)
             if step % tc["ckpt_every"] == 0:
                 checkpoint(step)
+            if d.main and tc["snapshot_every"] and step % tc["snapshot_every"] == 0:
+                meta = {"step": step, "config": cfg.get("name")}
+                save_model(model, out / "snapshots" / f"step-{step:06d}", meta=meta)
+                if average is not None:
+                    meta = {**meta, "ema": tc["ema"]}
+                    save_model(
+                        average.module, out / "snapshots" / f"ema-step-{step:06d}", meta=meta
+                    )
             if d.main and val_sets and (step % tc["val_every"] == 0 or step == total):
                 row = {}
                 for variant, samples in val_sets.items():
@@ -567,6 +584,12 @@ def train(cfg: dict, out_dir: str | os.PathLike, resume: bool = False) -> Path:
             f"interrupted at step {step} of {total}: checkpoint {ckpt_path} written; "
             "continue with --resume",
         )
+    if step < total:  # paused by `until`
+        if d.world > 1:
+            del net
+            dist.barrier()
+            dist.destroy_process_group()
+        return None
     final = out / "model.safetensors"
     if d.main:
         save_model(model, out / "model", meta={"step": step, "config": cfg.get("name")})

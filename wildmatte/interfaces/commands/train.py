@@ -1,4 +1,4 @@
-"""`wildmatte train --config NAME|PATH.yaml [--resume] [--out DIR] [--set key=value ...]`."""
+"""`wildmatte train --config NAME|PATH.yaml [--resume] [--until STEP] [--out DIR] [--set key=value ...]`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--resume", action="store_true", help="continue from the run folder's last checkpoint"
     )
     p.add_argument(
+        "--until",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="pause after this step with the checkpoint written (continue later with --resume)",
+    )
+    p.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -49,9 +56,14 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / str(cfg.get("name", Path(args.config).stem))
     try:
-        final = train(cfg, out, resume=args.resume)
+        final = train(cfg, out, resume=args.resume, until=args.until)
     except Interrupted as stop:
         print(f"wildmatte: {stop}", file=sys.stderr)
         return stop.exit_code
+    if final is None:
+        print(
+            f"paused after step {args.until}: {out / 'checkpoint.safetensors'}; continue with --resume"
+        )
+        return 0
     print(f"weights written to {final}")
     return 0
