@@ -21,18 +21,22 @@ WEIGHTS=${WEIGHTS:-model}
 OUT=outputs/bench/$(basename "$RUN")$([ "$WEIGHTS" = model ] || echo "-$WEIGHTS")
 BIN=${BIN:-.venv/bin}
 R9=outputs/weights/prn-light.r9.safetensors  # git show ff9fb63:wildmatte/weights/default.safetensors
+[ -f "$R9" ] || { mkdir -p "$(dirname "$R9")"; git show ff9fb63:wildmatte/weights/default.safetensors > "$R9"; }
+BEST=runs/effl0/best.safetensors  # effl0's ship candidate; scored beside them where it is kept
+ENGINES=("r9=prn:$R9" "sharp=prn:$RUN/$WEIGHTS.safetensors")
+PAIRS=(sharp:r9)
+if [ -f "$BEST" ]; then ENGINES+=("best=prn:$BEST"); PAIRS+=(sharp:best best:r9); fi
 for g in paper noisy; do
   mkdir -p "$OUT-$g/predictions"
-  for kept in r9 best; do  # predictions kept from the ship check
-    [ -d "$OUT-$g/predictions/$kept" ] || cp -r "outputs/bench/effl0-end-$g/predictions/$kept" "$OUT-$g/predictions/"
+  for kept in r9 best; do  # predictions kept from the ship check, where this machine has them
+    src="outputs/bench/effl0-end-$g/predictions/$kept"
+    [ -d "$OUT-$g/predictions/$kept" ] || [ ! -d "$src" ] || cp -r "$src" "$OUT-$g/predictions/"
   done
   "$BIN/wildmatte" bench eval --data data-cache/wild-tune120 --guidance "$g" --limit 60 \
-    --out "$OUT-$g" --engines "r9=prn:$R9" "best=prn:runs/effl0/best.safetensors" \
-    "sharp=prn:$RUN/$WEIGHTS.safetensors"
+    --out "$OUT-$g" --engines "${ENGINES[@]}"
 done
-"$BIN/python" experiments/report_wild.py "paper=$OUT-paper" "noisy=$OUT-noisy" \
-  --pairs sharp:r9 sharp:best best:r9
-"$BIN/python" - "$R9" runs/effl0/best.safetensors "$RUN/$WEIGHTS.safetensors" <<'PY'
+"$BIN/python" experiments/report_wild.py "paper=$OUT-paper" "noisy=$OUT-noisy" --pairs "${PAIRS[@]}"
+"$BIN/python" - "$R9" "$RUN/$WEIGHTS.safetensors" <<'PY'
 import sys
 from pathlib import Path
 from wildmatte import Matter
@@ -46,4 +50,4 @@ for w in sys.argv[1:]:
     alpha = Matter.from_pretrained(device="cpu", engine="prn", weights=w).predict(image, mask)
     print(f"bundled example, SAD against the reference: {w}: {sad(alpha, reference):.2f}")
 PY
-"$BIN/python" benchmarks/real_fresh.py --weights "$R9" runs/effl0/best.safetensors "$RUN/$WEIGHTS.safetensors"
+"$BIN/python" benchmarks/real_fresh.py --weights "$R9" "$RUN/$WEIGHTS.safetensors"
