@@ -327,6 +327,22 @@ def test_until_pauses_with_a_checkpoint_and_resume_finishes_the_same_run(tiny_da
             assert torch.allclose(a[key], b[key], atol=1e-6), (name, key)
 
 
+def test_cli_until_pauses_and_says_how_to_go_on(tiny_data, tmp_path):
+    cfg_path = tmp_path / "cfg.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_data, steps=12, val_every=0)))
+    out = tmp_path / "run"
+    done = subprocess.run(
+        _cli(["--config", str(cfg_path), "--out", str(out), "--until", "3"]),
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "paused (--until 3)" in done.stdout and "--resume" in done.stdout
+    assert _checkpoint_step(out / "checkpoint.safetensors") == 3
+    assert not (out / "model.safetensors").exists()
+
+
 @pytest.mark.slow
 # bf16 forced: emulated where not native. The weight average (train.ema) resumes exactly too.
 @pytest.mark.parametrize("amp, ema", [(True, 0.9), ("bf16", None)])

@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"wildmatte: {stop}", file=sys.stderr)
         return stop.exit_code
     if final is None:
-        print(
-            f"paused after step {args.until}: {out / 'checkpoint.safetensors'}; continue with --resume"
-        )
+        ckpt = out / "checkpoint.safetensors"
+        print(f"paused (--until {args.until}): {ckpt} written; continue with --resume")
         return 0
     print(f"weights written to {final}")
     return 0
