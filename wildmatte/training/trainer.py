@@ -505,6 +505,14 @@ def train(
             state["ema"] = average.state_dict()
         save_checkpoint(ckpt_path, state)
 
+    def save_weights(step: int, folder: Path, name: str = "") -> None:
+        """folder/model and folder/ema, or folder/NAME and folder/ema-NAME (+ .json)."""
+        meta = {"step": step, "config": cfg.get("name")}
+        save_model(model, folder / (name or "model"), meta=meta)
+        if average is not None:
+            ema = f"ema-{name}" if name else "ema"
+            save_model(average.module, folder / ema, meta={**meta, "ema": tc["ema"]})
+
     bar = tqdm(total=total, initial=start, disable=not d.main, dynamic_ncols=True, desc="train")
     train_mode(model, tc["freeze_bn"])
     step = start
@@ -544,13 +552,7 @@ def train(
             if step % tc["ckpt_every"] == 0:
                 checkpoint(step)
             if d.main and tc["snapshot_every"] and step % tc["snapshot_every"] == 0:
-                meta = {"step": step, "config": cfg.get("name")}
-                save_model(model, out / "snapshots" / f"step-{step:06d}", meta=meta)
-                if average is not None:
-                    meta = {**meta, "ema": tc["ema"]}
-                    save_model(
-                        average.module, out / "snapshots" / f"ema-step-{step:06d}", meta=meta
-                    )
+                save_weights(step, out / "snapshots", f"step-{step:06d}")
             if d.main and val_sets and (step % tc["val_every"] == 0 or step == total):
                 row = {}
                 for variant, samples in val_sets.items():
@@ -584,18 +586,9 @@ def train(
             f"interrupted at step {step} of {total}: checkpoint {ckpt_path} written; "
             "continue with --resume",
         )
-    if step < total:  # paused by `until`
-        if d.world > 1:
-            del net
-            dist.barrier()
-            dist.destroy_process_group()
-        return None
-    final = out / "model.safetensors"
-    if d.main:
-        save_model(model, out / "model", meta={"step": step, "config": cfg.get("name")})
-        if average is not None:
-            meta = {"step": step, "config": cfg.get("name"), "ema": tc["ema"]}
-            save_model(average.module, out / "ema", meta=meta)
+    paused = step < total  # by `until`: the checkpoint is all it leaves
+    if d.main and not paused:
+        save_weights(step, out)
         plot_curves(out / "metrics.csv", out / "val.csv", out / "loss.png")
     if d.world > 1:
         check_replicas_agree(model, d)
@@ -604,4 +597,4 @@ def train(
         del net
         dist.barrier()
         dist.destroy_process_group()
-    return final
+    return None if paused else out / "model.safetensors"
